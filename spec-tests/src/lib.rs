@@ -1,0 +1,1 @@
+//! Harness lives in tests/.

@@ -1,0 +1,230 @@
+//! Command-line definitions (clap). Only shapes live here; meaning is given in each
+//! command's settings. Flag names, short forms and help follow notation's reference
+//! pages (specs/cmd/*.md).
+
+use clap::{Args, Parser, Subcommand};
+
+/// Notation - a tool to sign and verify artifacts.
+#[derive(Debug, Parser)]
+#[command(
+    name = "notation",
+    about = "Notation - a tool to sign and verify artifacts",
+    version,
+    disable_help_subcommand = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Logging flags shared by every command.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct LogArgs {
+    /// Debug mode: also log every file, HTTP and plugin exchange (never secrets)
+    #[arg(short = 'd', long)]
+    pub debug: bool,
+    /// Verbose mode: say what is happening
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign artifacts
+    Sign(SignArgs),
+    /// Manage keys used for signing
+    Key {
+        /// Key command.
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Manage certificates in trust store
+    #[command(alias = "certificate")]
+    Cert {
+        /// Certificate command.
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+    /// Show the notation version information
+    Version(LogArgs),
+}
+
+const SIGN_EXAMPLES: &str = "Examples:
+
+  Sign an artifact in an OCI image layout, referenced by digest, with the default key:
+    notation sign --oci-layout ./hello-world@sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9
+
+  Sign an artifact in an OCI image layout, referenced by tag (resolved to a digest first):
+    notation sign --oci-layout ./hello-world:v1
+
+  Sign with the COSE envelope format instead of JWS:
+    notation sign --signature-format cose --oci-layout ./hello-world:v1
+
+  Sign with a named local key:
+    notation sign --key <key_name> --oci-layout ./hello-world:v1
+
+  Sign and set an expiry of 24 hours:
+    notation sign --expiry 24h --oci-layout ./hello-world:v1
+
+  Sign and add user metadata to the signed payload:
+    notation sign --user-metadata io.wabbit-networks.buildId=123 --oci-layout ./hello-world:v1
+
+  Sign an artifact in a registry (default key, JWS):
+    notation sign <registry>/<repository>@<digest>
+
+  Sign with an on-demand remote key from a plugin:
+    notation sign --plugin <plugin_name> --id <remote_key_id> <registry>/<repository>@<digest>";
+
+/// `notation sign` flags (specs/cmd/sign.md).
+#[derive(Debug, Args)]
+#[command(
+    override_usage = "notation sign [flags] <reference>",
+    long_about = "Sign artifacts\n\nPrerequisite: a signing key configured with 'notation key add' or 'notation cert generate-test --default'.",
+    after_long_help = SIGN_EXAMPLES
+)]
+pub struct SignArgs {
+    /// The artifact to sign: <registry>/<repository>:<tag> or @<digest>, or with --oci-layout <path>:<tag> or <path>@<digest>
+    #[arg(value_name = "reference")]
+    pub reference: Vec<String>,
+    /// Signing key name, for a key previously added to notation's key list; mutually exclusive with --id and --plugin
+    #[arg(short = 'k', long)]
+    pub key: Option<String>,
+    /// Key id (required if --plugin is set); mutually exclusive with --key
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Signing plugin name (required if --id is set); mutually exclusive with --key
+    #[arg(long)]
+    pub plugin: Option<String>,
+    /// {key}={value} pairs passed as is to the plugin, repeatable
+    #[arg(long = "plugin-config", value_name = "key=value")]
+    pub plugin_config: Vec<String>,
+    /// Signature envelope format, options: "jws", "cose" (default "jws", or config.json signatureFormat)
+    #[arg(long = "signature-format", value_name = "format")]
+    pub signature_format: Option<String>,
+    /// Optional expiry that provides a "best by use" time for the artifact, in Go duration syntax, e.g. 24h, 90m, 3h20m
+    #[arg(short = 'e', long, value_name = "duration")]
+    pub expiry: Option<String>,
+    /// {key}={value} pairs added to the signed payload's annotations, repeatable
+    #[arg(short = 'm', long = "user-metadata", value_name = "key=value")]
+    pub user_metadata: Vec<String>,
+    /// Sign the artifact stored as an OCI image layout
+    #[arg(long = "oci-layout")]
+    pub oci_layout: bool,
+    /// Username for registry operations (default from $NOTATION_USERNAME)
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password for registry operations (default from $NOTATION_PASSWORD)
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Use HTTP protocol while connecting to registries. Should be used only for testing
+    #[arg(long = "insecure-registry")]
+    pub insecure_registry: bool,
+    /// Force to store signatures using the referrers tag schema
+    #[arg(long = "force-referrers-tag", value_name = "bool", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub force_referrers_tag: Option<bool>,
+    /// Deprecated: use --force-referrers-tag=false
+    #[arg(long = "allow-referrers-api", value_name = "bool", num_args = 0..=1, require_equals = true, default_missing_value = "true", hide = true)]
+    pub allow_referrers_api: Option<bool>,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `notation key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Add a signing key to the key list
+    Add(KeyAddArgs),
+    /// List the keys in the key list
+    #[command(alias = "ls")]
+    List(LogArgs),
+    /// Update a signing key
+    #[command(alias = "set")]
+    Update(KeyUpdateArgs),
+    /// Remove keys from the key list (the key files are left in place)
+    #[command(alias = "rm", alias = "remove")]
+    Delete(KeyDeleteArgs),
+}
+
+/// `notation key add`.
+#[derive(Debug, Args)]
+#[command(override_usage = "notation key add --key-file <pem> --cert-file <pem> [--default] <name>\n       notation key add --plugin <plugin> --id <key_id> [--plugin-config k=v]... [--default] <name>")]
+pub struct KeyAddArgs {
+    /// Name of the key
+    #[arg(value_name = "name")]
+    pub name: Vec<String>,
+    /// Private key PEM file (PKCS#8, SEC1 EC or PKCS#1 RSA) of a local key
+    #[arg(long = "key-file", value_name = "path")]
+    pub key_file: Option<String>,
+    /// Certificate chain PEM file, leaf first, of a local key
+    #[arg(long = "cert-file", value_name = "path")]
+    pub cert_file: Option<String>,
+    /// Signing plugin name of a remote key
+    #[arg(long)]
+    pub plugin: Option<String>,
+    /// Key id of a remote key
+    #[arg(long)]
+    pub id: Option<String>,
+    /// {key}={value} pairs passed to the plugin, repeatable
+    #[arg(long = "plugin-config", value_name = "key=value")]
+    pub plugin_config: Vec<String>,
+    /// Mark as the default signing key
+    #[arg(long)]
+    pub default: bool,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `notation key update`.
+#[derive(Debug, Args)]
+pub struct KeyUpdateArgs {
+    /// Name of the key
+    #[arg(value_name = "name")]
+    pub name: Vec<String>,
+    /// Mark as the default signing key
+    #[arg(long)]
+    pub default: bool,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `notation key delete`.
+#[derive(Debug, Args)]
+pub struct KeyDeleteArgs {
+    /// Names of the keys
+    #[arg(value_name = "name")]
+    pub names: Vec<String>,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `notation cert` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Generate a test RSA key and a corresponding self-signed certificate
+    GenerateTest(GenerateTestArgs),
+}
+
+/// `notation cert generate-test`.
+#[derive(Debug, Args)]
+#[command(override_usage = "notation cert generate-test [flags] <common_name>")]
+pub struct GenerateTestArgs {
+    /// Common name of the certificate, also the key and trust store name
+    #[arg(value_name = "common_name")]
+    pub name: Vec<String>,
+    /// RSA key bits
+    #[arg(short = 'b', long, default_value_t = 2048)]
+    pub bits: u32,
+    /// Mark as the default signing key
+    #[arg(long)]
+    pub default: bool,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
+}

@@ -1,0 +1,288 @@
+//! `notation sign` (specs/cmd/sign.md; spec §1.13, §3.7, §4.6, §4.7).
+//!
+//! Args → [`SignSettings`] (every flag validated, config.json applied) → [`run`]:
+//! resolve the key, resolve the artifact, sign through the checked signing path,
+//! store blobs, then list the signature manifest in index.json.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context as _, Result, bail};
+use notation_core::local_key::LocalKey;
+use notation_core::manifest::{self, ManifestForm};
+use notation_core::signer::{SignOptions, Signer, sign_artifact};
+use notation_core::{Descriptor, SignatureFormat};
+
+use crate::cli::SignArgs;
+use crate::config_json::ConfigJson;
+use crate::dirs::Dirs;
+use crate::duration::parse_go_duration;
+use crate::flags::{FlagGroups, parse_key_values};
+use crate::fsutil;
+use crate::layout::Layout;
+use crate::layout_ref::{LayoutRef, Selector};
+use crate::output::Printer;
+use crate::signing_keys::{KeySource, SigningKeys};
+
+/// Recorded as `io.cncf.notary.signingAgent`.
+pub const SIGNING_AGENT: &str = concat!("notation-rs/", env!("CARGO_PKG_VERSION"));
+
+/// Which key signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySelector {
+    /// `--key <name>`, or the default key when `None`.
+    Named(Option<String>),
+    /// `--plugin <p> --id <id>`.
+    OnDemand {
+        /// Plugin name.
+        plugin: String,
+        /// Key id.
+        id: String,
+    },
+}
+
+/// Where the artifact is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// In an OCI image layout.
+    Layout(LayoutRef),
+    /// In a registry.
+    Registry(String),
+}
+
+/// Validated `notation sign` settings.
+#[derive(Debug, Clone)]
+pub struct SignSettings {
+    /// The artifact.
+    pub target: Target,
+    /// The key.
+    pub key: KeySelector,
+    /// Envelope format.
+    pub format: SignatureFormat,
+    /// Expiry after the signing time, seconds.
+    pub expiry_seconds: Option<u64>,
+    /// `--user-metadata` pairs.
+    pub user_metadata: BTreeMap<String, String>,
+}
+
+fn parse_expiry(raw: &str) -> Result<Option<u64>> {
+    let nanos = parse_go_duration(raw)
+        .map_err(|e| anyhow::anyhow!("invalid argument {raw:?} for \"-e, --expiry\" flag: {e}"))?;
+    if nanos < 0 {
+        bail!("expiry duration cannot be a negative value");
+    }
+    if nanos % 1_000_000_000 != 0 {
+        bail!("expiry duration supports minimum granularity of seconds");
+    }
+    let secs = u64::try_from(nanos / 1_000_000_000)?;
+    Ok((secs > 0).then_some(secs))
+}
+
+impl SignSettings {
+    /// Validates the flags in notation's order: flag groups, then values, then the
+    /// reference.
+    pub fn resolve(args: SignArgs, config: &ConfigJson) -> Result<SignSettings> {
+        let SignArgs {
+            reference,
+            key,
+            id,
+            plugin,
+            plugin_config,
+            signature_format,
+            expiry,
+            user_metadata,
+            oci_layout,
+            username: _,
+            password: _,
+            insecure_registry: _,
+            force_referrers_tag,
+            allow_referrers_api,
+            log: _,
+        } = args;
+        FlagGroups::default()
+            .required_together(&["id", "plugin"])
+            .exclusive(&["key", "id"])
+            .exclusive(&["key", "plugin"])
+            .exclusive(&["oci-layout", "force-referrers-tag", "allow-referrers-api"])
+            .check(|f| match f {
+                "key" => key.is_some(),
+                "id" => id.is_some(),
+                "plugin" => plugin.is_some(),
+                "oci-layout" => oci_layout,
+                "force-referrers-tag" => force_referrers_tag.is_some(),
+                "allow-referrers-api" => allow_referrers_api.is_some(),
+                _ => false,
+            })?;
+        let format_name = signature_format
+            .or_else(|| config.signature_format.clone())
+            .unwrap_or_else(|| "jws".into());
+        let format: SignatureFormat = format_name.to_lowercase().parse().map_err(|_| {
+            anyhow::anyhow!(
+                "signature format {format_name:?} not supported. Supported signature envelope formats are \"jws\" and \"cose\""
+            )
+        })?;
+        let expiry_seconds = match expiry {
+            Some(e) => parse_expiry(&e)?,
+            None => None,
+        };
+        let user_metadata = parse_key_values("user-metadata", &user_metadata)?;
+        // Validated now; passed to plugins once plugin signing lands.
+        parse_key_values("plugin-config", &plugin_config)?;
+        let key = match (key, id, plugin) {
+            (_, Some(id), Some(plugin)) => {
+                if id.is_empty() {
+                    bail!("missing key id: --id must not be empty");
+                }
+                KeySelector::OnDemand { plugin, id }
+            }
+            (key, _, _) => KeySelector::Named(key),
+        };
+        let raw = match reference.as_slice() {
+            [] => bail!("missing reference to the artifact: use `notation sign --help` to see what parameters are required"),
+            [one] => one.clone(),
+            more => bail!(
+                "notation sign takes one reference, but {} were given: {}",
+                more.len(),
+                more.join(" ")
+            ),
+        };
+        let target = if oci_layout {
+            Target::Layout(LayoutRef::parse(&raw)?)
+        } else {
+            Target::Registry(raw)
+        };
+        Ok(SignSettings {
+            target,
+            key,
+            format,
+            expiry_seconds,
+            user_metadata,
+        })
+    }
+}
+
+fn load_local_key(name: &str, key_path: &str, cert_path: &str, printer: &Printer) -> Result<LocalKey> {
+    let read = |path: &str, what: &str| -> Result<Vec<u8>> {
+        fsutil::read_regular(Path::new(path))?.with_context(|| {
+            format!("the {what} file {path} of signing key {name} does not exist; re-add the key with 'notation key add' or 'notation cert generate-test'")
+        })
+    };
+    let key_pem = read(key_path, "private key")?;
+    let cert_pem = read(cert_path, "certificate")?;
+    printer.debug(format_args!("read key file {key_path} and certificate file {cert_path}"));
+    LocalKey::from_pem(&key_pem, &cert_pem).with_context(|| format!("cannot load signing key {name}"))
+}
+
+/// Runs `notation sign`.
+pub fn run(args: SignArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
+    let config = ConfigJson::load(&dirs.config_json())?;
+    let settings = SignSettings::resolve(args, &config)?;
+    let local = match &settings.key {
+        KeySelector::OnDemand { plugin, .. } => bail!(
+            "signing with plugin {plugin:?} is not supported by this build yet; sign with a local key (--key)"
+        ),
+        KeySelector::Named(name) => {
+            let keys = SigningKeys::load(&dirs.signing_keys())?;
+            let suite = keys.resolve(name.as_deref())?;
+            match suite.source()? {
+                KeySource::Local { key_path, cert_path } => {
+                    printer.info(format_args!("using local signing key {} ({key_path})", suite.name));
+                    load_local_key(&suite.name, key_path, cert_path, printer)?
+                }
+                KeySource::Plugin { plugin, .. } => bail!(
+                    "signing key {} uses plugin {plugin:?}, and signing with plugins is not supported by this build yet",
+                    suite.name
+                ),
+            }
+        }
+    };
+    let layout_ref = match &settings.target {
+        Target::Layout(r) => r,
+        Target::Registry(r) => bail!(
+            "signing artifacts in a registry ({r}) is not supported by this build yet; sign an OCI image layout with --oci-layout <path>@<digest>"
+        ),
+    };
+    let layout = Layout::open(Path::new(&layout_ref.path))?;
+    let target = layout.resolve(&layout_ref.selector)?;
+    if let Selector::Tag(tag) = &layout_ref.selector {
+        printer.warn(format_args!(
+            "Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) because tags are mutable and a tag reference can point to a different artifact than the one signed."
+        ));
+    }
+    printer.info(format_args!(
+        "resolved {} to {} ({}, {} bytes)",
+        layout_ref.path, target.digest, target.media_type, target.size
+    ));
+    let signed_ref = format!("{}@{}", layout_ref.path, target.digest);
+    let payload_target = target
+        .clone()
+        .with_user_metadata(&settings.user_metadata)
+        .context("invalid --user-metadata")?;
+
+    let options = SignOptions {
+        format: settings.format,
+        signing_time: super::now(),
+        expiry_seconds: settings.expiry_seconds,
+        signing_agent: SIGNING_AGENT.into(),
+    };
+    printer.info(format_args!(
+        "signing with a {} envelope ({})",
+        settings.format.as_str().to_uppercase(),
+        settings.format.media_type()
+    ));
+    let signed = sign_artifact(Signer::Raw(&local), &payload_target, &options)
+        .with_context(|| format!("failed to sign {signed_ref}"))?;
+    store_in_layout(&layout, &target, &signed, options.signing_time, printer)
+        .with_context(|| format!("failed to store the signature of {signed_ref}"))?;
+    printer.result(format_args!("Successfully signed {signed_ref}"));
+    Ok(())
+}
+
+/// Stores the envelope, config and manifest blobs, then lists the manifest in
+/// index.json: the index never points at a blob that is not there.
+fn store_in_layout(
+    layout: &Layout,
+    subject: &Descriptor,
+    signed: &notation_core::signer::SignedEnvelope,
+    signing_time: i64,
+    printer: &Printer,
+) -> Result<()> {
+    let m = manifest::build(
+        ManifestForm::ConfigMediaType,
+        signed.format.media_type(),
+        &signed.envelope,
+        subject,
+        &signed.content.signer_info.certificate_chain,
+        signing_time,
+        &signed.annotations,
+    );
+    layout.put_blob(&signed.envelope, printer)?;
+    layout.put_blob(manifest::EMPTY_CONFIG, printer)?;
+    layout.put_blob(&m.bytes, printer)?;
+    layout.add_to_index(&m.descriptor, printer)?;
+    printer.info(format_args!(
+        "stored signature manifest {} in the OCI layout",
+        m.descriptor.digest
+    ));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_rules() {
+        assert_eq!(parse_expiry("3h20m").unwrap(), Some(12_000));
+        assert_eq!(parse_expiry("0s").unwrap(), None);
+        assert_eq!(
+            parse_expiry("2d").unwrap_err().to_string(),
+            "invalid argument \"2d\" for \"-e, --expiry\" flag: time: unknown unit \"d\" in duration \"2d\""
+        );
+        assert_eq!(parse_expiry("-1h").unwrap_err().to_string(), "expiry duration cannot be a negative value");
+        assert_eq!(
+            parse_expiry("1500ms").unwrap_err().to_string(),
+            "expiry duration supports minimum granularity of seconds"
+        );
+    }
+}

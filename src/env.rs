@@ -1,0 +1,44 @@
+//! The process environment, read once at start-up and passed around as a value, so
+//! tests and commands never reach for globals.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Names of the environment variables notation reads.
+pub mod vars {
+    /// Configuration directory override (notation v1.1+).
+    pub const NOTATION_CONFIG: &str = "NOTATION_CONFIG";
+    /// Plugin root override (notation v1.1+).
+    pub const NOTATION_LIBEXEC: &str = "NOTATION_LIBEXEC";
+    /// XDG base directory for configuration.
+    pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+    /// Home directory.
+    pub const HOME: &str = "HOME";
+}
+
+/// A snapshot of the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    /// The current process environment (non-UTF-8 values are skipped).
+    pub fn from_process() -> Env {
+        Env {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
+    }
+
+    /// A variable's value; empty values count as unset.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// A variable as a path.
+    pub fn path(&self, name: &str) -> Option<PathBuf> {
+        self.get(name).map(PathBuf::from)
+    }
+}

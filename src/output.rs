@@ -1,0 +1,67 @@
+//! The only module that writes to the terminal. Results go to stdout; warnings,
+//! progress (`-v`), debug detail (`-d`) and errors go to stderr. Nothing printed here
+//! may carry a secret: callers pass descriptions, never key material or passwords.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::fmt::Display;
+
+/// How much to say on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Verbosity {
+    /// Results, warnings and errors only.
+    #[default]
+    Quiet,
+    /// Also what is happening (`-v`).
+    Verbose,
+    /// Also every file, HTTP and plugin exchange (`-d`).
+    Debug,
+}
+
+/// Prints for a command.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Printer {
+    verbosity: Verbosity,
+}
+
+impl Printer {
+    /// A printer at `verbosity`.
+    pub fn new(verbosity: Verbosity) -> Printer {
+        Printer { verbosity }
+    }
+
+    /// A result line on stdout.
+    pub fn result(&self, line: impl Display) {
+        println!("{line}");
+    }
+
+    /// A `Warning:` line on stderr.
+    pub fn warn(&self, msg: impl Display) {
+        eprintln!("Warning: {msg}");
+    }
+
+    /// Progress, shown with `-v` or `-d`.
+    pub fn info(&self, msg: impl Display) {
+        if self.verbosity >= Verbosity::Verbose {
+            eprintln!("[info] {msg}");
+        }
+    }
+
+    /// Detail, shown with `-d`.
+    pub fn debug(&self, msg: impl Display) {
+        if self.verbosity >= Verbosity::Debug {
+            eprintln!("[debug] {msg}");
+        }
+    }
+
+    /// Help or version text as clap renders it.
+    pub fn help(text: impl Display) {
+        print!("{text}");
+    }
+
+    /// The one `Error:` line of a failed command. Newlines in causes are folded so the
+    /// error stays on one line.
+    pub fn error(err: &anyhow::Error) {
+        let msg = format!("{err:#}").replace('\n', " ");
+        eprintln!("Error: {msg}");
+    }
+}

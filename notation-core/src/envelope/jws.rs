@@ -74,8 +74,11 @@ impl UnsignedJws {
         signing_agent: &str,
     ) -> Vec<u8> {
         let mut header = Map::new();
-        let x5c: Vec<Value> = chain.iter().map(|c| STANDARD.encode(c).into()).collect();
-        header.insert("x5c".into(), x5c.into());
+        // Always present for real signatures; omitted only for chainless test vectors.
+        if !chain.is_empty() {
+            let x5c: Vec<Value> = chain.iter().map(|c| STANDARD.encode(c).into()).collect();
+            header.insert("x5c".into(), x5c.into());
+        }
         if !signing_agent.is_empty() {
             header.insert(headers::SIGNING_AGENT.into(), signing_agent.into());
         }

@@ -105,7 +105,7 @@ pub struct SignArgs {
     #[arg(long = "signature-format", value_name = "format")]
     pub signature_format: Option<String>,
     /// Optional expiry that provides a "best by use" time for the artifact, in Go duration syntax, e.g. 24h, 90m, 3h20m
-    #[arg(short = 'e', long, value_name = "duration")]
+    #[arg(short = 'e', long, value_name = "duration", allow_hyphen_values = true)]
     pub expiry: Option<String>,
     /// {key}={value} pairs added to the signed payload's annotations, repeatable
     #[arg(short = 'm', long = "user-metadata", value_name = "key=value")]
@@ -151,7 +151,9 @@ pub enum KeyCommand {
 
 /// `notation key add`.
 #[derive(Debug, Args)]
-#[command(override_usage = "notation key add --key-file <pem> --cert-file <pem> [--default] <name>\n       notation key add --plugin <plugin> --id <key_id> [--plugin-config k=v]... [--default] <name>")]
+#[command(
+    override_usage = "notation key add --key-file <pem> --cert-file <pem> [--default] <name>\n       notation key add --plugin <plugin> --id <key_id> [--plugin-config k=v]... [--default] <name>"
+)]
 pub struct KeyAddArgs {
     /// Name of the key
     #[arg(value_name = "name")]

@@ -27,9 +27,13 @@ impl Dirs {
         } else if let Some(home) = env.path(vars::HOME) {
             home.join(".config").join("notation")
         } else {
-            bail!("cannot find the notation configuration directory: set NOTATION_CONFIG, XDG_CONFIG_HOME or HOME");
+            bail!(
+                "cannot find the notation configuration directory: set NOTATION_CONFIG, XDG_CONFIG_HOME or HOME"
+            );
         };
-        let libexec = env.path(vars::NOTATION_LIBEXEC).unwrap_or_else(|| config.clone());
+        let libexec = env
+            .path(vars::NOTATION_LIBEXEC)
+            .unwrap_or_else(|| config.clone());
         Ok(Dirs { config, libexec })
     }
 

@@ -97,8 +97,14 @@ mod tests {
 
     #[test]
     fn rejects_like_go() {
-        assert_eq!(p("2d").unwrap_err(), r#"time: unknown unit "d" in duration "2d""#);
-        assert_eq!(p("3h 20m").unwrap_err(), r#"time: unknown unit "h " in duration "3h 20m""#);
+        assert_eq!(
+            p("2d").unwrap_err(),
+            r#"time: unknown unit "d" in duration "2d""#
+        );
+        assert_eq!(
+            p("3h 20m").unwrap_err(),
+            r#"time: unknown unit "h " in duration "3h 20m""#
+        );
         assert_eq!(p("5").unwrap_err(), r#"time: missing unit in duration "5""#);
         assert_eq!(p("").unwrap_err(), r#"time: invalid duration """#);
         assert_eq!(p("h").unwrap_err(), r#"time: invalid duration "h""#);

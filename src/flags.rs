@@ -70,7 +70,10 @@ impl FlagGroups {
         }
         for g in sorted(&self.one_required) {
             if !g.iter().any(|f| is_set(f)) {
-                bail!("at least one of the flags in the group [{}] is required", g.join(" "));
+                bail!(
+                    "at least one of the flags in the group [{}] is required",
+                    g.join(" ")
+                );
             }
         }
         for g in sorted(&self.exclusive) {
@@ -102,13 +105,22 @@ mod tests {
     #[test]
     fn cobra_messages_and_order() {
         let g = sign_groups();
-        let e = g.check(|f| f == "key" || f == "id").unwrap_err().to_string();
-        assert_eq!(e, "if any flags in the group [id plugin] are set they must all be set; missing [plugin]");
+        let e = g
+            .check(|f| f == "key" || f == "id")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "if any flags in the group [id plugin] are set they must all be set; missing [plugin]"
+        );
         let e = g
             .check(|f| ["key", "id", "plugin"].contains(&f))
             .unwrap_err()
             .to_string();
-        assert_eq!(e, "if any flags in the group [key id] are set none of the others can be; [id key] were all set");
+        assert_eq!(
+            e,
+            "if any flags in the group [key id] are set none of the others can be; [id key] were all set"
+        );
         assert!(g.check(|f| f == "key").is_ok());
         assert!(g.check(|f| f == "id" || f == "plugin").is_ok());
         let e = FlagGroups::default()
@@ -116,17 +128,29 @@ mod tests {
             .check(|_| false)
             .unwrap_err()
             .to_string();
-        assert_eq!(e, "at least one of the flags in the group [file url] is required");
+        assert_eq!(
+            e,
+            "at least one of the flags in the group [file url] is required"
+        );
     }
 
     #[test]
     fn key_values() {
-        let m = parse_key_values("user-metadata", &["a=1".into(), "b=x=y".into(), "a=2".into()]).unwrap();
+        let m = parse_key_values(
+            "user-metadata",
+            &["a=1".into(), "b=x=y".into(), "a=2".into()],
+        )
+        .unwrap();
         assert_eq!(m["a"], "2");
         assert_eq!(m["b"], "x=y");
         for bad in ["a", "=1", "a="] {
-            let e = parse_key_values("user-metadata", &[bad.into()]).unwrap_err().to_string();
-            assert_eq!(e, "could not parse flag user-metadata: key-value pair requires \"=\" as separator");
+            let e = parse_key_values("user-metadata", &[bad.into()])
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                e,
+                "could not parse flag user-metadata: key-value pair requires \"=\" as separator"
+            );
         }
     }
 }

@@ -49,7 +49,10 @@ pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         Ok(m) if m.file_type().is_symlink() => {
-            bail!("{:?} is not a regular file (symlinks are not supported)", path.display().to_string())
+            bail!(
+                "{:?} is not a regular file (symlinks are not supported)",
+                path.display().to_string()
+            )
         }
         Ok(m) if !m.is_file() => bail!("{:?} is not a regular file", path.display().to_string()),
         Ok(_) => {}
@@ -90,7 +93,10 @@ mod tests {
         write_atomic(&p, b"one", PRIVATE).unwrap();
         write_atomic(&p, b"two", PRIVATE).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         // No temporary files left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
@@ -103,7 +109,10 @@ mod tests {
         let link = dir.path().join("l");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let e = read_regular(&link).unwrap_err().to_string();
-        assert!(e.contains("is not a regular file (symlinks are not supported)"), "{e}");
+        assert!(
+            e.contains("is not a regular file (symlinks are not supported)"),
+            "{e}"
+        );
         assert_eq!(read_regular(&dir.path().join("missing")).unwrap(), None);
         assert_eq!(read_regular(&target).unwrap().unwrap(), b"x");
     }
@@ -113,6 +122,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a/b");
         create_private_dir(&p).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 }

@@ -30,11 +30,17 @@ impl Layout {
     /// file and an `index.json`.
     pub fn open(root: &Path) -> Result<Layout> {
         if !root.is_dir() {
-            bail!("{} is not a directory: --oci-layout needs the path of an OCI image layout", root.display());
+            bail!(
+                "{} is not a directory: --oci-layout needs the path of an OCI image layout",
+                root.display()
+            );
         }
         let marker = root.join("oci-layout");
         let Some(bytes) = fsutil::read_regular(&marker)? else {
-            bail!("{} is not an OCI image layout: the oci-layout file is missing", root.display());
+            bail!(
+                "{} is not an OCI image layout: the oci-layout file is missing",
+                root.display()
+            );
         };
         let v: Value = serde_json::from_slice(&bytes)
             .with_context(|| format!("invalid oci-layout file in {}", root.display()))?;
@@ -57,13 +63,20 @@ impl Layout {
 
     fn read_index(&self) -> Result<Map<String, Value>> {
         let path = self.index_path();
-        let bytes = fsutil::read_regular(&path)?
-            .with_context(|| format!("{} is not an OCI image layout: index.json is missing", self.root.display()))?;
+        let bytes = fsutil::read_regular(&path)?.with_context(|| {
+            format!(
+                "{} is not an OCI image layout: index.json is missing",
+                self.root.display()
+            )
+        })?;
         let index: Map<String, Value> = serde_json::from_slice(&bytes)
             .with_context(|| format!("malformed {}", path.display()))?;
         match index.get("manifests") {
             Some(Value::Array(_)) | None => Ok(index),
-            Some(_) => bail!("malformed {}: \"manifests\" must be an array", path.display()),
+            Some(_) => bail!(
+                "malformed {}: \"manifests\" must be an array",
+                path.display()
+            ),
         }
     }
 
@@ -77,19 +90,32 @@ impl Layout {
 
     /// Path of a blob.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root.join("blobs").join(digest.algorithm()).join(digest.hex())
+        self.root
+            .join("blobs")
+            .join(digest.algorithm())
+            .join(digest.hex())
     }
 
     fn read_blob(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>> {
         let path = self.blob_path(digest);
-        let meta = std::fs::symlink_metadata(&path)
-            .with_context(|| format!("{digest}: not found in the OCI layout {}", self.root.display()))?;
+        let meta = std::fs::symlink_metadata(&path).with_context(|| {
+            format!(
+                "{digest}: not found in the OCI layout {}",
+                self.root.display()
+            )
+        })?;
         if meta.len() > limit {
-            bail!("{digest}: manifest of {} bytes exceeds the {limit}-byte limit", meta.len());
+            bail!(
+                "{digest}: manifest of {} bytes exceeds the {limit}-byte limit",
+                meta.len()
+            );
         }
         let bytes = fsutil::read_regular(&path)?.unwrap_or_default();
         if !digest.matches(&bytes) {
-            bail!("blob {} is corrupt: its content does not hash to {digest}", path.display());
+            bail!(
+                "blob {} is corrupt: its content does not hash to {digest}",
+                path.display()
+            );
         }
         Ok(bytes)
     }
@@ -102,7 +128,11 @@ impl Layout {
         let found: Vec<&Value> = match selector {
             Selector::Tag(tag) => entries
                 .iter()
-                .filter(|m| m.pointer(&format!("/annotations/{}", REF_NAME.replace('/', "~1"))).and_then(Value::as_str) == Some(tag))
+                .filter(|m| {
+                    m.pointer(&format!("/annotations/{}", REF_NAME.replace('/', "~1")))
+                        .and_then(Value::as_str)
+                        == Some(tag)
+                })
                 .collect(),
             Selector::Digest(d) => entries
                 .iter()
@@ -111,7 +141,10 @@ impl Layout {
                 .collect(),
         };
         let (digest, listed_media_type) = match (found.as_slice(), selector) {
-            ([], Selector::Tag(tag)) => bail!("tag {tag:?} not found in the OCI layout {}", self.root.display()),
+            ([], Selector::Tag(tag)) => bail!(
+                "tag {tag:?} not found in the OCI layout {}",
+                self.root.display()
+            ),
             ([], Selector::Digest(d)) => (d.clone(), None),
             ([one], _) => {
                 let d: Digest = one
@@ -119,8 +152,15 @@ impl Layout {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .parse()
-                    .with_context(|| format!("malformed descriptor in {}", self.index_path().display()))?;
-                (d, one.get("mediaType").and_then(Value::as_str).map(str::to_owned))
+                    .with_context(|| {
+                        format!("malformed descriptor in {}", self.index_path().display())
+                    })?;
+                (
+                    d,
+                    one.get("mediaType")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                )
             }
             (many, Selector::Tag(tag)) => bail!(
                 "tag {tag:?} is ambiguous in the OCI layout {}: {} manifests carry it",
@@ -130,9 +170,11 @@ impl Layout {
             (_, Selector::Digest(_)) => unreachable!("take(1)"),
         };
         let bytes = self.read_blob(&digest, MAX_MANIFEST)?;
-        let body_media_type = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("mediaType").and_then(Value::as_str).map(str::to_owned));
+        let body_media_type = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
+            v.get("mediaType")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
         let media_type = listed_media_type.or(body_media_type).with_context(|| {
             format!("{digest}: cannot tell the media type of this blob; it is not a manifest listed in index.json")
         })?;
@@ -152,7 +194,11 @@ impl Layout {
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         fsutil::write_atomic(&path, bytes, fsutil::PUBLIC)?;
-        printer.debug(format_args!("wrote {} ({} bytes)", path.display(), bytes.len()));
+        printer.debug(format_args!(
+            "wrote {} ({} bytes)",
+            path.display(),
+            bytes.len()
+        ));
         Ok(digest)
     }
 
@@ -160,7 +206,10 @@ impl Layout {
     /// blob it names must already be stored.
     pub fn add_to_index(&self, descriptor: &Descriptor, printer: &Printer) -> Result<()> {
         if !self.blob_path(&descriptor.digest).is_file() {
-            bail!("refusing to list {} in index.json: its blob is not stored", descriptor.digest);
+            bail!(
+                "refusing to list {} in index.json: its blob is not stored",
+                descriptor.digest
+            );
         }
         let _lock = DirLock::acquire(&self.root)?;
         let mut index = self.read_index()?;
@@ -169,7 +218,10 @@ impl Layout {
             .iter()
             .any(|m| m.get("digest").and_then(Value::as_str) == Some(descriptor.digest.as_str()));
         if exists {
-            printer.debug(format_args!("{} is already listed in index.json", descriptor.digest));
+            printer.debug(format_args!(
+                "{} is already listed in index.json",
+                descriptor.digest
+            ));
             return Ok(());
         }
         manifests.push(serde_json::to_value(descriptor)?);

@@ -28,7 +28,8 @@ fn valid_tag(tag: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 impl LayoutRef {
@@ -70,7 +71,10 @@ mod tests {
     #[test]
     fn parses_both_forms() {
         let r = LayoutRef::parse("./dir:v1").unwrap();
-        assert_eq!((r.path.as_str(), r.selector), ("./dir", Selector::Tag("v1".into())));
+        assert_eq!(
+            (r.path.as_str(), r.selector),
+            ("./dir", Selector::Tag("v1".into()))
+        );
         let r = LayoutRef::parse(&format!("/a:b/dir@{D}")).unwrap();
         assert_eq!(r.path, "/a:b/dir");
         assert_eq!(r.selector, Selector::Digest(D.parse().unwrap()));
@@ -79,7 +83,10 @@ mod tests {
     #[test]
     fn errors() {
         let e = LayoutRef::parse("./dir").unwrap_err().to_string();
-        assert_eq!(e, "\"./dir\": invalid reference: missing tag or digest. Expecting <file_path>:<tag> or <file_path>@<digest>");
+        assert_eq!(
+            e,
+            "\"./dir\": invalid reference: missing tag or digest. Expecting <file_path>:<tag> or <file_path>@<digest>"
+        );
         let e = LayoutRef::parse(&format!("@{D}")).unwrap_err().to_string();
         assert!(e.contains("missing oci-layout file path"), "{e}");
         let e = LayoutRef::parse("dir@sha256:abc").unwrap_err().to_string();

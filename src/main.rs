@@ -80,7 +80,10 @@ fn run(cli: Cli, env: &env::Env) -> Result<()> {
             let p = commands::printer(log);
             p.result("Notation - a tool to sign and verify artifacts.\n");
             p.result(format_args!("Version:     {}", env!("CARGO_PKG_VERSION")));
-            p.result(format_args!("Signing agent: {}", commands::sign::SIGNING_AGENT));
+            p.result(format_args!(
+                "Signing agent: {}",
+                commands::sign::SIGNING_AGENT
+            ));
             Ok(())
         }
     }
@@ -102,7 +105,10 @@ fn clap_message(e: &clap::Error) -> String {
             if a.starts_with("--") || !a.starts_with('-') {
                 format!("unknown flag: {a}")
             } else {
-                format!("unknown shorthand flag: {:?} in {a}", a.trim_start_matches('-'))
+                format!(
+                    "unknown shorthand flag: {:?} in {a}",
+                    a.trim_start_matches('-')
+                )
             }
         }
         ErrorKind::InvalidSubcommand => format!("unknown command {:?} for \"notation\"", value()),

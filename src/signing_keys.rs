@@ -26,10 +26,18 @@ pub struct KeySuite {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// External key: plugin name.
-    #[serde(rename = "pluginName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pluginName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub plugin_name: Option<String>,
     /// External key: plugin configuration.
-    #[serde(rename = "pluginConfig", default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "pluginConfig",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub plugin_config: BTreeMap<String, String>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -112,7 +120,10 @@ impl SigningKeys {
                 bail!("malformed signingkeys.json: key name cannot be empty");
             }
             if !seen.insert(k.name.as_str()) {
-                bail!("malformed signingkeys.json: multiple keys with name '{}' found", k.name);
+                bail!(
+                    "malformed signingkeys.json: multiple keys with name '{}' found",
+                    k.name
+                );
             }
             k.source()?;
         }
@@ -187,7 +198,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(k.resolve(Some("nope")).unwrap_err().to_string(), "signing key nope not found");
+        assert_eq!(
+            k.resolve(Some("nope")).unwrap_err().to_string(),
+            "signing key nope not found"
+        );
     }
 
     #[test]
@@ -197,7 +211,12 @@ mod tests {
         let k: SigningKeys = serde_json::from_str(NOTATION_FILE).unwrap();
         k.save(&p).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.starts_with("{\n    \"default\": \"mykms\",\n    \"keys\": [\n        {\n            \"name\""), "{text}");
+        assert!(
+            text.starts_with(
+                "{\n    \"default\": \"mykms\",\n    \"keys\": [\n        {\n            \"name\""
+            ),
+            "{text}"
+        );
         assert!(text.contains("\"keyPath\": \"/k.key\""));
         assert!(text.contains("\"pluginName\": \"com.example.kms\""));
         let back = SigningKeys::load(&p).unwrap();
@@ -208,15 +227,35 @@ mod tests {
     fn rejects_malformed() {
         let dup = r#"{"keys":[{"name":"a","keyPath":"k","certPath":"c"},{"name":"a","keyPath":"k","certPath":"c"}]}"#;
         let k: SigningKeys = serde_json::from_str(dup).unwrap();
-        assert_eq!(k.validate().unwrap_err().to_string(), "malformed signingkeys.json: multiple keys with name 'a' found");
+        assert_eq!(
+            k.validate().unwrap_err().to_string(),
+            "malformed signingkeys.json: multiple keys with name 'a' found"
+        );
         let nodefault = r#"{"default":"x","keys":[]}"#;
         let k: SigningKeys = serde_json::from_str(nodefault).unwrap();
-        assert_eq!(k.validate().unwrap_err().to_string(), "malformed signingkeys.json: default key 'x' not found");
+        assert_eq!(
+            k.validate().unwrap_err().to_string(),
+            "malformed signingkeys.json: default key 'x' not found"
+        );
         let k: SigningKeys = serde_json::from_str(r#"{"keys":[{"name":""}]}"#).unwrap();
-        assert_eq!(k.validate().unwrap_err().to_string(), "malformed signingkeys.json: key name cannot be empty");
-        let k: SigningKeys = serde_json::from_str(r#"{"keys":[{"name":"a","keyPath":"k"}]}"#).unwrap();
-        assert!(k.validate().unwrap_err().to_string().contains("must have either keyPath and certPath"));
+        assert_eq!(
+            k.validate().unwrap_err().to_string(),
+            "malformed signingkeys.json: key name cannot be empty"
+        );
+        let k: SigningKeys =
+            serde_json::from_str(r#"{"keys":[{"name":"a","keyPath":"k"}]}"#).unwrap();
+        assert!(
+            k.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("must have either keyPath and certPath")
+        );
         let k = SigningKeys::default();
-        assert!(k.resolve(None).unwrap_err().to_string().starts_with("default signing key not set"));
+        assert!(
+            k.resolve(None)
+                .unwrap_err()
+                .to_string()
+                .starts_with("default signing key not set")
+        );
     }
 }

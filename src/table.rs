@@ -22,7 +22,10 @@ pub fn render<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
 mod tests {
     #[test]
     fn aligns() {
-        let rows = [["NAME".to_string(), "X".to_string()], ["* a".to_string(), "long".to_string()]];
+        let rows = [
+            ["NAME".to_string(), "X".to_string()],
+            ["* a".to_string(), "long".to_string()],
+        ];
         assert_eq!(super::render(&rows), vec!["NAME   X", "* a    long"]);
     }
 }

@@ -6,8 +6,8 @@
 
 use anyhow::{Context as _, Result, bail};
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256,
-    RsaKeySize, SerialNumber,
+    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose, PKCS_RSA_SHA256, RsaKeySize, SerialNumber,
 };
 use time::OffsetDateTime;
 
@@ -29,7 +29,8 @@ pub fn generate(name: &str, bits: u32, now: i64) -> Result<TestCertificate> {
         4096 => RsaKeySize::_4096,
         other => bail!("RSA key size {other} bits is not supported: use 2048, 3072 or 4096"),
     };
-    let key = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, size).context("cannot generate an RSA key")?;
+    let key =
+        KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, size).context("cannot generate an RSA key")?;
     let mut params = CertificateParams::default();
     // The default carries a placeholder CN; notation's subject is exactly these five.
     params.distinguished_name = DistinguishedName::new();
@@ -42,7 +43,8 @@ pub fn generate(name: &str, bits: u32, now: i64) -> Result<TestCertificate> {
     ] {
         params.distinguished_name.push(ty, value);
     }
-    let start = OffsetDateTime::from_unix_timestamp(now).context("the system clock is out of range")?;
+    let start =
+        OffsetDateTime::from_unix_timestamp(now).context("the system clock is out of range")?;
     params.not_before = start;
     params.not_after = start + time::Duration::days(1);
     let mut serial = [0u8; 8];
@@ -52,7 +54,9 @@ pub fn generate(name: &str, bits: u32, now: i64) -> Result<TestCertificate> {
     params.is_ca = IsCa::NoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
-    let cert = params.self_signed(&key).context("cannot create the certificate")?;
+    let cert = params
+        .self_signed(&key)
+        .context("cannot create the certificate")?;
     Ok(TestCertificate {
         key_pem: key.serialize_pem(),
         cert_pem: cert.pem(),
@@ -79,7 +83,10 @@ mod tests {
         assert!(c.basic_constraints.is_none());
         assert!(c.key_usage.as_ref().unwrap().critical);
         assert!(c.extended_key_usage.as_ref().unwrap().value.code_signing);
-        assert_eq!(validate_signing_chain(&chain, Some(now + 10)).unwrap(), KeySpec::Rsa2048);
+        assert_eq!(
+            validate_signing_chain(&chain, Some(now + 10)).unwrap(),
+            KeySpec::Rsa2048
+        );
         assert!(t.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
         LocalKey::from_pem(t.key_pem.as_bytes(), t.cert_pem.as_bytes()).unwrap();
     }

@@ -17,7 +17,10 @@ use crate::output::Printer;
 use crate::signing_keys::{KeySuite, SigningKeys};
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 /// Removes the files it holds unless disarmed.
@@ -41,12 +44,18 @@ pub fn generate_test(args: GenerateTestArgs, dirs: &Dirs, printer: &Printer) -> 
     let cert_path = dirs.local_keys().join(format!("{name}.crt"));
     let store_dir = dirs.trust_store("ca", &name);
     let store_cert = store_dir.join(format!("{name}.crt"));
-    if SigningKeys::load(&dirs.signing_keys())?.get(&name).is_some() {
+    if SigningKeys::load(&dirs.signing_keys())?
+        .get(&name)
+        .is_some()
+    {
         bail!("signing key with name {name:?} already exists");
     }
     for p in [&key_path, &cert_path, &store_cert] {
         if std::fs::symlink_metadata(p).is_ok() {
-            bail!("{} already exists; remove it or choose another name", p.display());
+            bail!(
+                "{} already exists; remove it or choose another name",
+                p.display()
+            );
         }
     }
 
@@ -90,7 +99,9 @@ pub fn generate_test(args: GenerateTestArgs, dirs: &Dirs, printer: &Printer) -> 
 
     printer.result(format_args!("wrote key: {}", key_path.display()));
     printer.result(format_args!("wrote certificate: {}", cert_path.display()));
-    printer.result(format_args!("Successfully added {name}.crt to named store {name} of type ca"));
+    printer.result(format_args!(
+        "Successfully added {name}.crt to named store {name} of type ca"
+    ));
     printer.result(format_args!("{name}: added to the key list"));
     if args.default {
         printer.result(format_args!("{name}: marked as default signing key"));

@@ -30,7 +30,9 @@ pub fn update_keys<T>(dirs: &Dirs, f: impl FnOnce(&mut SigningKeys) -> Result<T>
 /// A plugin name must be a single path component (spec §1.1; issue: no `/` or `..`).
 pub fn check_plugin_name(name: &str) -> Result<()> {
     if name.is_empty() || name.contains(['/', '\\']) || name.contains("..") || name == "." {
-        bail!("invalid plugin name {name:?}: a plugin name cannot be empty or contain a path separator or \"..\"");
+        bail!(
+            "invalid plugin name {name:?}: a plugin name cannot be empty or contain a path separator or \"..\""
+        );
     }
     Ok(())
 }
@@ -45,7 +47,10 @@ pub fn check_plugin_installed(dirs: &Dirs, name: &str) -> Result<()> {
             path.display()
         ),
         Ok(m) if m.is_file() => Ok(()),
-        Ok(_) => bail!("plugin executable file is not a regular file: {}", path.display()),
+        Ok(_) => bail!(
+            "plugin executable file is not a regular file: {}",
+            path.display()
+        ),
         Err(_) => bail!(
             "plugin {name:?} is not installed: plugin executable file is either not found or inaccessible: {}",
             path.display()
@@ -101,8 +106,11 @@ pub fn add(args: KeyAddArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
                 .with_context(|| format!("certificate file {cert_file} does not exist"))?;
             let key = LocalKey::from_pem(&key_pem, &cert_pem)
                 .with_context(|| format!("cannot add key {name}"))?;
-            validate_signing_chain(key.certificate_chain(), Some(now()))
-                .with_context(|| format!("cannot add key {name}: {cert_file} is not a valid signing certificate chain"))?;
+            validate_signing_chain(key.certificate_chain(), Some(now())).with_context(|| {
+                format!(
+                    "cannot add key {name}: {cert_file} is not a valid signing certificate chain"
+                )
+            })?;
             warn_if_readable_by_others(&key_file, printer);
             KeySuite {
                 name: name.clone(),
@@ -163,7 +171,8 @@ fn warn_if_readable_by_others(path: &str, printer: &Printer) {
 /// `notation key list`.
 pub fn list(dirs: &Dirs, printer: &Printer) -> Result<()> {
     let keys = SigningKeys::load(&dirs.signing_keys())?;
-    let mut rows = vec![["NAME", "KEY PATH", "CERTIFICATE PATH", "ID", "PLUGIN NAME"].map(String::from)];
+    let mut rows =
+        vec![["NAME", "KEY PATH", "CERTIFICATE PATH", "ID", "PLUGIN NAME"].map(String::from)];
     for k in &keys.keys {
         let name = if keys.default.as_deref() == Some(k.name.as_str()) {
             format!("* {}", k.name)
@@ -171,7 +180,13 @@ pub fn list(dirs: &Dirs, printer: &Printer) -> Result<()> {
             k.name.clone()
         };
         let cell = |v: &Option<String>| v.clone().unwrap_or_default();
-        rows.push([name, cell(&k.key_path), cell(&k.cert_path), cell(&k.id), cell(&k.plugin_name)]);
+        rows.push([
+            name,
+            cell(&k.key_path),
+            cell(&k.cert_path),
+            cell(&k.id),
+            cell(&k.plugin_name),
+        ]);
     }
     for line in crate::table::render(&rows) {
         printer.result(line);

@@ -138,7 +138,9 @@ impl SignSettings {
             (key, _, _) => KeySelector::Named(key),
         };
         let raw = match reference.as_slice() {
-            [] => bail!("missing reference to the artifact: use `notation sign --help` to see what parameters are required"),
+            [] => bail!(
+                "missing reference to the artifact: use `notation sign --help` to see what parameters are required"
+            ),
             [one] => one.clone(),
             more => bail!(
                 "notation sign takes one reference, but {} were given: {}",
@@ -161,7 +163,12 @@ impl SignSettings {
     }
 }
 
-fn load_local_key(name: &str, key_path: &str, cert_path: &str, printer: &Printer) -> Result<LocalKey> {
+fn load_local_key(
+    name: &str,
+    key_path: &str,
+    cert_path: &str,
+    printer: &Printer,
+) -> Result<LocalKey> {
     let read = |path: &str, what: &str| -> Result<Vec<u8>> {
         fsutil::read_regular(Path::new(path))?.with_context(|| {
             format!("the {what} file {path} of signing key {name} does not exist; re-add the key with 'notation key add' or 'notation cert generate-test'")
@@ -169,8 +176,11 @@ fn load_local_key(name: &str, key_path: &str, cert_path: &str, printer: &Printer
     };
     let key_pem = read(key_path, "private key")?;
     let cert_pem = read(cert_path, "certificate")?;
-    printer.debug(format_args!("read key file {key_path} and certificate file {cert_path}"));
-    LocalKey::from_pem(&key_pem, &cert_pem).with_context(|| format!("cannot load signing key {name}"))
+    printer.debug(format_args!(
+        "read key file {key_path} and certificate file {cert_path}"
+    ));
+    LocalKey::from_pem(&key_pem, &cert_pem)
+        .with_context(|| format!("cannot load signing key {name}"))
 }
 
 /// Runs `notation sign`.
@@ -185,8 +195,14 @@ pub fn run(args: SignArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
             let keys = SigningKeys::load(&dirs.signing_keys())?;
             let suite = keys.resolve(name.as_deref())?;
             match suite.source()? {
-                KeySource::Local { key_path, cert_path } => {
-                    printer.info(format_args!("using local signing key {} ({key_path})", suite.name));
+                KeySource::Local {
+                    key_path,
+                    cert_path,
+                } => {
+                    printer.info(format_args!(
+                        "using local signing key {} ({key_path})",
+                        suite.name
+                    ));
                     load_local_key(&suite.name, key_path, cert_path, printer)?
                 }
                 KeySource::Plugin { plugin, .. } => bail!(
@@ -279,7 +295,10 @@ mod tests {
             parse_expiry("2d").unwrap_err().to_string(),
             "invalid argument \"2d\" for \"-e, --expiry\" flag: time: unknown unit \"d\" in duration \"2d\""
         );
-        assert_eq!(parse_expiry("-1h").unwrap_err().to_string(), "expiry duration cannot be a negative value");
+        assert_eq!(
+            parse_expiry("-1h").unwrap_err().to_string(),
+            "expiry duration cannot be a negative value"
+        );
         assert_eq!(
             parse_expiry("1500ms").unwrap_err().to_string(),
             "expiry duration supports minimum granularity of seconds"

@@ -1,1 +1,0 @@
-//! Harness lives in tests/.

@@ -1,0 +1,13 @@
+//! Conformance tests that run the built `notation` binary as a user would.
+//! Build it first: `cargo build --workspace --bins` (the README's test command does).
+//! Each test's doc comment names the rule it checks.
+#![allow(clippy::print_stderr)]
+
+mod harness;
+
+mod cases {
+    mod cert;
+    mod key;
+    mod sign;
+    mod sign_errors;
+}

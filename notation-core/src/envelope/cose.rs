@@ -281,7 +281,7 @@ pub fn parse(envelope: &[u8]) -> Result<EnvelopeContent> {
         signature: msg.signature.clone(),
     };
     let present = |k: &str| p.rest.iter().any(|(l, _)| label_name(l) == k);
-    super::check_attribute_rules(|m| err(m), &crit, &present, &info)?;
+    super::check_attribute_rules(err, &crit, &present, &info)?;
     let payload = msg
         .payload
         .clone()

@@ -263,7 +263,7 @@ pub fn parse(envelope: &[u8]) -> Result<EnvelopeContent> {
         timestamp_signature,
         signature,
     };
-    super::check_attribute_rules(|m| err(m), &crit, &|k| header.contains_key(k), &info)?;
+    super::check_attribute_rules(err, &crit, &|k| header.contains_key(k), &info)?;
     let payload = b64url("payload", &payload)?;
     if !matches!(
         serde_json::from_slice::<Value>(&payload),

@@ -159,7 +159,7 @@ pub enum Unsigned {
     /// A JWS: the two base64url segments.
     Jws(jws::UnsignedJws),
     /// A COSE_Sign1 without signature and chain.
-    Cose(cose::UnsignedCose),
+    Cose(Box<cose::UnsignedCose>),
 }
 
 /// Builds the protected part of an envelope for `payload` and returns it with the
@@ -178,7 +178,7 @@ pub fn prepare(
     }
     Ok(match format {
         SignatureFormat::Jws => Unsigned::Jws(jws::prepare(attrs, payload)),
-        SignatureFormat::Cose => Unsigned::Cose(cose::prepare(attrs, payload)?),
+        SignatureFormat::Cose => Unsigned::Cose(Box::new(cose::prepare(attrs, payload)?)),
     })
 }
 
@@ -200,7 +200,7 @@ impl Unsigned {
     ) -> Result<Vec<u8>> {
         match self {
             Unsigned::Jws(u) => Ok(u.finish(signature, chain, signing_agent)),
-            Unsigned::Cose(u) => u.finish(signature, chain, signing_agent),
+            Unsigned::Cose(u) => (*u).finish(signature, chain, signing_agent),
         }
     }
 }

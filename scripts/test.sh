@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test, as CI runs it: formatting, lints, unit and golden tests, the spec
+# tests that drive the built binary, and the README's demo as a smoke test.
+# Installs what the tests need when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v sha256sum >/dev/null || need_apt+=(coreutils)
+command -v python3 >/dev/null || need_apt+=(python3)
+if ((${#need_apt[@]})); then
+  echo "== installing ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+  else sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}"; fi
+fi
+for tool in fmt clippy; do
+  cargo "$tool" --version >/dev/null 2>&1 || rustup component add "$( [ $tool = fmt ] && echo rustfmt || echo clippy )"
+done
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo build (the spec tests run the built binaries)"
+cargo build --workspace --bins
+echo "== cargo test"
+cargo test --workspace
+echo "== README demo"
+scripts/demo.sh "$(mktemp -d -t notation-demo-ci.XXXXXX)" >/dev/null
+echo "== all tests passed"

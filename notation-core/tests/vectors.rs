@@ -21,7 +21,11 @@ const ARTIFACT: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc6148
 
 fn vectors() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
-    assert!(p.is_dir(), "test vectors not found at {} (shared/ must sit beside the checkout)", p.display());
+    assert!(
+        p.is_dir(),
+        "test vectors not found at {} (shared/ must sit beside the checkout)",
+        p.display()
+    );
     p
 }
 
@@ -39,7 +43,9 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 fn e2e_cert() -> Certificate {
-    Certificate::parse_pem_or_der(&read("notation/config/localkeys/e2e.crt")).unwrap().remove(0)
+    Certificate::parse_pem_or_der(&read("notation/config/localkeys/e2e.crt"))
+        .unwrap()
+        .remove(0)
 }
 
 /// One signature found in a layout: its manifest bytes and envelope.
@@ -54,7 +60,12 @@ struct FoundSignature {
 fn signatures_in(layout: &str) -> Vec<FoundSignature> {
     let root = format!("notation/registry/oci_layout/{layout}");
     let index = json(&format!("{root}/index.json"));
-    let blob = |d: &str| read(&format!("{root}/blobs/sha256/{}", d.trim_start_matches("sha256:")));
+    let blob = |d: &str| {
+        read(&format!(
+            "{root}/blobs/sha256/{}",
+            d.trim_start_matches("sha256:")
+        ))
+    };
     let mut out = Vec::new();
     for entry in index["manifests"].as_array().unwrap() {
         if entry["mediaType"] != manifest::MEDIA_TYPE_IMAGE_MANIFEST {
@@ -89,20 +100,33 @@ fn jws_conformance_vector_round_trips() {
     assert_eq!(info.signing_time, t("2022-08-29T13:50:00Z"));
     assert_eq!(info.expiry, t("2099-08-30T13:50:00Z"));
     assert_eq!(info.extended.iter().filter(|e| e.critical).count(), 1);
-    assert_eq!(info.signing_agent.as_deref(), Some("NotationConformanceTest/1.0.0"));
+    assert_eq!(
+        info.signing_agent.as_deref(),
+        Some("NotationConformanceTest/1.0.0")
+    );
     let attrs = SignedAttributes {
         algorithm: info.algorithm,
         signing_time: info.signing_time.unwrap(),
         expiry: info.expiry,
         extended: info.extended.clone(),
     };
-    assert_eq!(URL_SAFE_NO_PAD.encode(jws::protected_header(&attrs)), v["protected"].as_str().unwrap());
+    assert_eq!(
+        URL_SAFE_NO_PAD.encode(jws::protected_header(&attrs)),
+        v["protected"].as_str().unwrap()
+    );
     let unsigned = envelope::prepare(SignatureFormat::Jws, &attrs, &parsed.payload).unwrap();
     assert_eq!(
         unsigned.to_be_signed(),
-        format!("{}.{}", v["protected"].as_str().unwrap(), v["payload"].as_str().unwrap()).into_bytes()
+        format!(
+            "{}.{}",
+            v["protected"].as_str().unwrap(),
+            v["payload"].as_str().unwrap()
+        )
+        .into_bytes()
     );
-    let rebuilt = unsigned.finish(&info.signature, &[], "NotationConformanceTest/1.0.0").unwrap();
+    let rebuilt = unsigned
+        .finish(&info.signature, &[], "NotationConformanceTest/1.0.0")
+        .unwrap();
     let rebuilt: Value = serde_json::from_slice(&rebuilt).unwrap();
     assert_eq!(rebuilt, v);
     let keys: Vec<&String> = rebuilt.as_object().unwrap().keys().collect();
@@ -128,9 +152,14 @@ fn cose_conformance_vector_round_trips() {
         expiry: info.expiry,
         extended: info.extended.clone(),
     };
-    assert_eq!(cose::encode_headers(&attrs).unwrap(), hex(v["protectedHeaders"]["cborHex"].as_str().unwrap()));
+    assert_eq!(
+        cose::encode_headers(&attrs).unwrap(),
+        hex(v["protectedHeaders"]["cborHex"].as_str().unwrap())
+    );
     let unsigned = envelope::prepare(SignatureFormat::Cose, &attrs, &parsed.payload).unwrap();
-    let rebuilt = unsigned.finish(&info.signature, &[], "NotationConformanceTest/1.0.0").unwrap();
+    let rebuilt = unsigned
+        .finish(&info.signature, &[], "NotationConformanceTest/1.0.0")
+        .unwrap();
     assert_eq!(hex_string(&rebuilt), hex_string(&expected));
 }
 
@@ -155,7 +184,11 @@ fn reference_signature_verifies_with_e2e_cert() {
     assert_eq!(payload.target_artifact.digest.as_str(), ARTIFACT);
     assert_eq!(payload.target_artifact.size, 517);
     let env: Value = serde_json::from_slice(&s.envelope).unwrap();
-    let input = format!("{}.{}", env["protected"].as_str().unwrap(), env["payload"].as_str().unwrap());
+    let input = format!(
+        "{}.{}",
+        env["protected"].as_str().unwrap(),
+        env["payload"].as_str().unwrap()
+    );
     assert_eq!(input.len(), 508);
     assert_eq!(
         hex_string(&notation_core::HashAlgorithm::Sha256.digest(input.as_bytes())),
@@ -167,11 +200,18 @@ fn reference_signature_verifies_with_e2e_cert() {
 /// (form A, lowercase thumbprints, UTC created time; spec §3.1 A, §3.2).
 #[test]
 fn signature_manifest_matches_reference_bytes() {
-    for layout in ["e2e-valid-signature", "e2e-valid-multiple-signatures", "e2e-with-timestamped-signature"] {
+    for layout in [
+        "e2e-valid-signature",
+        "e2e-valid-multiple-signatures",
+        "e2e-with-timestamped-signature",
+    ] {
         for s in signatures_in(layout) {
             let content = envelope::verify(SignatureFormat::Jws, &s.envelope).unwrap();
-            let subject: Descriptor = serde_json::from_value(s.manifest_json["subject"].clone()).unwrap();
-            let created = s.manifest_json["annotations"][manifest::ANNOTATION_CREATED].as_str().unwrap();
+            let subject: Descriptor =
+                serde_json::from_value(s.manifest_json["subject"].clone()).unwrap();
+            let created = s.manifest_json["annotations"][manifest::ANNOTATION_CREATED]
+                .as_str()
+                .unwrap();
             let t = notation_core::timefmt::parse_rfc3339(created).unwrap();
             let m = manifest::build(
                 ManifestForm::ConfigMediaType,
@@ -182,7 +222,11 @@ fn signature_manifest_matches_reference_bytes() {
                 t,
                 &Default::default(),
             );
-            assert_eq!(String::from_utf8_lossy(&m.bytes), String::from_utf8_lossy(&s.manifest), "{layout}");
+            assert_eq!(
+                String::from_utf8_lossy(&m.bytes),
+                String::from_utf8_lossy(&s.manifest),
+                "{layout}"
+            );
             assert_eq!(m.descriptor.digest, Digest::sha256_of(&s.manifest));
         }
     }
@@ -204,7 +248,8 @@ fn all_reference_envelopes_pass_integrity() {
     ] {
         for s in signatures_in(layout) {
             let format = SignatureFormat::from_media_type(&s.envelope_media_type).unwrap();
-            let content = envelope::verify(format, &s.envelope).unwrap_or_else(|e| panic!("{layout}: {e}"));
+            let content =
+                envelope::verify(format, &s.envelope).unwrap_or_else(|e| panic!("{layout}: {e}"));
             let info = content.signer_info;
             match layout {
                 "e2e-expired-signature" => assert!(info.expiry.unwrap() < now),
@@ -228,7 +273,10 @@ fn all_reference_envelopes_pass_integrity() {
 fn reference_invalid_signature_is_rejected() {
     let sigs = signatures_in("e2e-invalid-signature");
     assert_eq!(sigs.len(), 1);
-    assert_eq!(SignatureFormat::from_media_type(&sigs[0].envelope_media_type), None);
+    assert_eq!(
+        SignatureFormat::from_media_type(&sigs[0].envelope_media_type),
+        None
+    );
     let e = envelope::verify(SignatureFormat::Jws, &sigs[0].envelope).unwrap_err();
     assert!(matches!(e, Error::MalformedEnvelope { .. }), "{e}");
 }
@@ -237,9 +285,16 @@ fn reference_invalid_signature_is_rejected() {
 /// the ones notation signed, and the result verifies with e2e.crt.
 #[test]
 fn signing_with_e2e_key_matches_reference_payload() {
-    let key = LocalKey::from_pem(&read("notation/config/localkeys/e2e.key"), &read("notation/config/localkeys/e2e.crt"))
-        .unwrap();
-    let target = Descriptor::new("application/vnd.oci.image.manifest.v1+json", ARTIFACT.parse().unwrap(), 517);
+    let key = LocalKey::from_pem(
+        &read("notation/config/localkeys/e2e.key"),
+        &read("notation/config/localkeys/e2e.crt"),
+    )
+    .unwrap();
+    let target = Descriptor::new(
+        "application/vnd.oci.image.manifest.v1+json",
+        ARTIFACT.parse().unwrap(),
+        517,
+    );
     let opts = SignOptions {
         format: SignatureFormat::Jws,
         signing_time: 1_790_000_000,
@@ -248,7 +303,8 @@ fn signing_with_e2e_key_matches_reference_payload() {
     };
     let signed = sign_artifact(Signer::Raw(&key), &target, &opts).unwrap();
     let ours: Value = serde_json::from_slice(&signed.envelope).unwrap();
-    let reference: Value = serde_json::from_slice(&signatures_in("e2e-valid-signature")[0].envelope).unwrap();
+    let reference: Value =
+        serde_json::from_slice(&signatures_in("e2e-valid-signature")[0].envelope).unwrap();
     assert_eq!(ours["payload"], reference["payload"]);
     assert_eq!(ours["header"]["x5c"], reference["header"]["x5c"]);
     let content = envelope::verify(SignatureFormat::Jws, &signed.envelope).unwrap();

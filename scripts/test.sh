@@ -13,6 +13,13 @@ if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
   else sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}"; fi
 fi
+# The interoperability spec test verifies our signatures with an independent
+# implementation: Python's cryptography (OpenSSL) and cbor2.
+if ! python3 -c "import cryptography, cbor2" 2>/dev/null; then
+  echo "== installing cryptography and cbor2 from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check cryptography cbor2 \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages cryptography cbor2
+fi
 for tool in fmt clippy; do
   cargo "$tool" --version >/dev/null 2>&1 || rustup component add "$( [ $tool = fmt ] && echo rustfmt || echo clippy )"
 done

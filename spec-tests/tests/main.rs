@@ -7,6 +7,7 @@ mod harness;
 
 mod cases {
     mod cert;
+    mod interop;
     mod key;
     mod sign;
     mod sign_errors;

@@ -110,3 +110,82 @@ pub fn build(
         config,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject() -> Descriptor {
+        let mut d = Descriptor::of(MEDIA_TYPE_IMAGE_MANIFEST, b"{}");
+        d.annotations.insert("ignored".into(), "in subject".into());
+        d
+    }
+
+    /// Form B (spec §3.1 B): artifactType, empty config with data, and the index
+    /// descriptor carries the artifactType.
+    #[test]
+    fn artifact_type_form() {
+        let m = build(
+            ManifestForm::ArtifactType,
+            "application/cose",
+            b"sig",
+            &subject(),
+            &[],
+            0,
+            &BTreeMap::new(),
+        );
+        let v: Value = serde_json::from_slice(&m.bytes).unwrap();
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "schemaVersion",
+                "mediaType",
+                "artifactType",
+                "config",
+                "layers",
+                "subject",
+                "annotations"
+            ]
+        );
+        assert_eq!(v["artifactType"], ARTIFACT_TYPE_SIGNATURE);
+        assert_eq!(v["config"]["mediaType"], MEDIA_TYPE_EMPTY);
+        assert_eq!(v["config"]["data"], "e30=");
+        assert_eq!(
+            m.descriptor.artifact_type.as_deref(),
+            Some(ARTIFACT_TYPE_SIGNATURE)
+        );
+        assert_eq!(
+            v["subject"].as_object().unwrap().len(),
+            3,
+            "subject has no annotations"
+        );
+        assert_eq!(v["annotations"][ANNOTATION_CREATED], "1970-01-01T00:00:00Z");
+        assert_eq!(v["annotations"][ANNOTATION_THUMBPRINTS], "[]");
+    }
+
+    /// Envelope-signer annotations are kept, but ours overwrite the reserved two.
+    #[test]
+    fn extra_annotations_cannot_override_ours() {
+        let extra = BTreeMap::from([
+            ("com.example".to_owned(), "1".to_owned()),
+            (ANNOTATION_CREATED.to_owned(), "forged".to_owned()),
+        ]);
+        let m = build(
+            ManifestForm::ConfigMediaType,
+            "application/jose+json",
+            b"sig",
+            &subject(),
+            &[],
+            60,
+            &extra,
+        );
+        assert_eq!(m.descriptor.annotations["com.example"], "1");
+        assert_eq!(
+            m.descriptor.annotations[ANNOTATION_CREATED],
+            "1970-01-01T00:01:00Z"
+        );
+        assert!(m.descriptor.artifact_type.is_none());
+        assert_eq!(m.config.digest, Descriptor::of("x", EMPTY_CONFIG).digest);
+    }
+}

@@ -7,6 +7,7 @@ mod support;
 
 mod chain;
 mod chain_extensions;
+mod envelope_signer;
 mod fixtures;
 mod local_key;
 mod raw_signer;

@@ -276,3 +276,54 @@ pub fn parse(envelope: &[u8]) -> Result<EnvelopeContent> {
         signer_info: info,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Map<String, Value> {
+        let attrs = SignedAttributes {
+            algorithm: SignatureAlgorithm::EcdsaSha256,
+            signing_time: 1_700_000_000,
+            expiry: None,
+            extended: Vec::new(),
+        };
+        let u = prepare(&attrs, br#"{"targetArtifact":{}}"#);
+        serde_json::from_slice(&u.finish(&[0; 64], &[], "")).unwrap()
+    }
+
+    /// A Notary JWS has exactly four top-level members (spec §2.3).
+    #[test]
+    fn extra_top_level_member_is_refused() {
+        let mut env = sample();
+        assert!(parse(&serde_json::to_vec(&env).unwrap()).is_ok());
+        env.insert("unprotected".into(), Value::Null);
+        let e = parse(&serde_json::to_vec(&env).unwrap()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unexpected top-level member \"unprotected\""),
+            "{e}"
+        );
+    }
+
+    /// `alg: none` and HMAC are never accepted.
+    #[test]
+    fn none_and_hmac_are_refused() {
+        for alg in ["none", "HS256"] {
+            let mut env = sample();
+            let p = URL_SAFE_NO_PAD
+                .decode(env["protected"].as_str().unwrap())
+                .unwrap();
+            let mut h: Map<String, Value> = serde_json::from_slice(&p).unwrap();
+            h.insert("alg".into(), alg.into());
+            env.insert(
+                "protected".into(),
+                URL_SAFE_NO_PAD
+                    .encode(serde_json::to_vec(&h).unwrap())
+                    .into(),
+            );
+            let e = parse(&serde_json::to_vec(&env).unwrap()).unwrap_err();
+            assert!(e.to_string().contains("is not supported"), "{e}");
+        }
+    }
+}

@@ -10,8 +10,7 @@ use clap::{Args, Parser, Subcommand};
     name = "notation",
     about = "Notation - a tool to sign and verify artifacts",
     version,
-    disable_help_subcommand = true,
-    propagate_version = true
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     /// The command to run.
@@ -83,7 +82,7 @@ const SIGN_EXAMPLES: &str = "Examples:
 #[command(
     override_usage = "notation sign [flags] <reference>",
     long_about = "Sign artifacts\n\nPrerequisite: a signing key configured with 'notation key add' or 'notation cert generate-test --default'.",
-    after_long_help = SIGN_EXAMPLES
+    after_help = SIGN_EXAMPLES
 )]
 pub struct SignArgs {
     /// The artifact to sign: <registry>/<repository>:<tag> or @<digest>, or with --oci-layout <path>:<tag> or <path>@<digest>

@@ -200,15 +200,7 @@ fn lone_self_issued_certificate_signed_by_another_key_is_rejected() {
 /// §2.7 key length: RSA keys below 2048 bits are refused.
 #[test]
 fn rsa_1024_leaf_is_rejected() {
-    let root = Issued::self_signed(
-        &Profile::ca("Root CA"),
-        Key::pooled(Pool::Ca, KeySpec::Ec384),
-    );
-    let public = RawPublicKey {
-        bits: crate::fixtures::rsa_1024_public_key(),
-        alg: &rcgen::PKCS_RSA_SHA256,
-    };
-    let leaf = Issued::der_for_public_key(&Profile::leaf("Weak"), &public, &root);
+    let (leaf, root) = rsa_1024_leaf();
     let leaf = Certificate::from_der(&leaf).unwrap();
     assert_eq!(
         leaf.key_kind,

@@ -188,18 +188,8 @@ fn chain_without_certificate_is_certificate_error() {
 /// §2.7/§1.4: a leaf whose key is not one of the six key specs cannot back a key.
 #[test]
 fn rsa_1024_leaf_is_unsupported() {
-    let root = Issued::self_signed(
-        &Profile::ca("Root CA"),
-        Key::pooled(Pool::Ca, KeySpec::Ec384),
-    );
-    let public = RawPublicKey {
-        bits: crate::fixtures::rsa_1024_public_key(),
-        alg: &rcgen::PKCS_RSA_SHA256,
-    };
-    let leaf = pem(
-        "CERTIFICATE",
-        &Issued::der_for_public_key(&Profile::leaf("Weak"), &public, &root),
-    );
+    let (leaf, _root) = rsa_1024_leaf();
+    let leaf = pem("CERTIFICATE", &leaf);
     assert_err!(
         LocalKey::from_pem(
             Key::shared(KeySpec::Rsa2048).pkcs8_pem().as_bytes(),

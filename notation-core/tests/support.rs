@@ -394,3 +394,20 @@ pub fn verifies(spec: KeySpec, cert_der: &[u8], message: &[u8], signature: &[u8]
         .verify(message, signature)
         .is_ok()
 }
+
+/// A leaf with an RSA-1024 key (which no tool here can generate) issued by a P-384
+/// root: returns (leaf DER, root).
+pub fn rsa_1024_leaf() -> (Vec<u8>, Issued) {
+    let root = Issued::self_signed(
+        &Profile::ca("Root CA"),
+        Key::pooled(Pool::Ca, KeySpec::Ec384),
+    );
+    let public = RawPublicKey {
+        bits: crate::fixtures::rsa_1024_public_key(),
+        alg: &rcgen::PKCS_RSA_SHA256,
+    };
+    (
+        Issued::der_for_public_key(&Profile::leaf("Weak"), &public, &root),
+        root,
+    )
+}

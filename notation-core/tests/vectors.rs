@@ -104,12 +104,7 @@ fn jws_conformance_vector_round_trips() {
         info.signing_agent.as_deref(),
         Some("NotationConformanceTest/1.0.0")
     );
-    let attrs = SignedAttributes {
-        algorithm: info.algorithm,
-        signing_time: info.signing_time.unwrap(),
-        expiry: info.expiry,
-        extended: info.extended.clone(),
-    };
+    let attrs = attributes_of(info);
     assert_eq!(
         URL_SAFE_NO_PAD.encode(jws::protected_header(&attrs)),
         v["protected"].as_str().unwrap()
@@ -146,12 +141,7 @@ fn cose_conformance_vector_round_trips() {
     assert_eq!(info.signing_time, v["signingTime"].as_i64());
     assert_eq!(info.expiry, v["expiry"].as_i64());
     assert_eq!(parsed.payload, hex(v["payload"].as_str().unwrap()));
-    let attrs = SignedAttributes {
-        algorithm: info.algorithm,
-        signing_time: info.signing_time.unwrap(),
-        expiry: info.expiry,
-        extended: info.extended.clone(),
-    };
+    let attrs = attributes_of(info);
     assert_eq!(
         cose::encode_headers(&attrs).unwrap(),
         hex(v["protectedHeaders"]["cborHex"].as_str().unwrap())
@@ -161,6 +151,16 @@ fn cose_conformance_vector_round_trips() {
         .finish(&info.signature, &[], "NotationConformanceTest/1.0.0")
         .unwrap();
     assert_eq!(hex_string(&rebuilt), hex_string(&expected));
+}
+
+/// The signed attributes an envelope was built from, to rebuild it.
+fn attributes_of(info: &notation_core::envelope::SignerInfo) -> SignedAttributes {
+    SignedAttributes {
+        algorithm: info.algorithm,
+        signing_time: info.signing_time.unwrap(),
+        expiry: info.expiry,
+        extended: info.extended.clone(),
+    }
 }
 
 fn hex_string(b: &[u8]) -> String {

@@ -77,7 +77,7 @@ pub fn generate_test(args: GenerateTestArgs, dirs: &Dirs, printer: &Printer) -> 
     rollback.0.push(store_cert.clone());
 
     let path_string = |p: &PathBuf| p.to_string_lossy().into_owned();
-    update_keys(dirs, |keys| {
+    update_keys(dirs, printer, |keys| {
         if keys.get(&name).is_some() {
             bail!("signing key with name {name:?} already exists");
         }

@@ -17,13 +17,18 @@ use crate::output::Printer;
 use crate::signing_keys::{KeySuite, SigningKeys};
 
 /// Runs `f` on signingkeys.json under the config-directory lock and saves the result.
-pub fn update_keys<T>(dirs: &Dirs, f: impl FnOnce(&mut SigningKeys) -> Result<T>) -> Result<T> {
+pub fn update_keys<T>(
+    dirs: &Dirs,
+    printer: &Printer,
+    f: impl FnOnce(&mut SigningKeys) -> Result<T>,
+) -> Result<T> {
     fsutil::create_private_dir(dirs.config_dir())?;
     let _lock = DirLock::acquire(dirs.config_dir())?;
     let path = dirs.signing_keys();
     let mut keys = SigningKeys::load(&path)?;
     let out = f(&mut keys)?;
     keys.save(&path)?;
+    printer.debug(format_args!("wrote {}", path.display()));
     Ok(out)
 }
 
@@ -139,7 +144,7 @@ pub fn add(args: KeyAddArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
         }
         _ => bail!("use either --key-file and --cert-file, or --plugin and --id"),
     };
-    update_keys(dirs, |keys| {
+    update_keys(dirs, printer, |keys| {
         if keys.get(&name).is_some() {
             bail!("signing key with name {name:?} already exists");
         }
@@ -201,7 +206,7 @@ pub fn update(args: KeyUpdateArgs, dirs: &Dirs, printer: &Printer) -> Result<()>
         printer.warn("nothing to update: use --default to mark the key as the default signing key");
         return Ok(());
     }
-    update_keys(dirs, |keys| {
+    update_keys(dirs, printer, |keys| {
         if keys.get(&name).is_none() {
             bail!("signing key {name} not found");
         }
@@ -218,7 +223,7 @@ pub fn delete(args: KeyDeleteArgs, dirs: &Dirs, printer: &Printer) -> Result<()>
     if names.is_empty() {
         bail!("missing key names: use `notation key delete <name>...`");
     }
-    let was_default = update_keys(dirs, |keys| {
+    let was_default = update_keys(dirs, printer, |keys| {
         if let Some(missing) = names.iter().find(|n| keys.get(n).is_none()) {
             bail!("signing key {missing} not found; nothing was removed");
         }

@@ -351,6 +351,7 @@ fn verbose_and_debug_output() {
 fn sign_help() {
     let sb = Sandbox::new();
     let h = sb.run(&["sign", "--help"]).ok();
+    let short = sb.run(&["sign", "-h"]).ok();
     for needle in [
         "notation sign [flags] <reference>",
         "--signature-format",
@@ -366,5 +367,6 @@ fn sign_help() {
             "help lacks {needle}:\n{}",
             h.stdout
         );
+        assert!(short.stdout.contains(needle), "-h lacks {needle}");
     }
 }

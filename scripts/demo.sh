@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --quiet --bin notation
-notation="$PWD/target/debug/notation"
+notation="${CARGO_TARGET_DIR:-$PWD/target}/debug/notation"
 
 work="${1:-$(mktemp -d -t notation-demo.XXXXXX)}"
 mkdir -p "$work"

@@ -45,6 +45,9 @@ def check_jws(env, leaf):
     assert "io.cncf.notary.signingScheme" in prot["crit"]
     if "io.cncf.notary.expiry" in prot:
         assert "io.cncf.notary.expiry" in prot["crit"]
+        exp = datetime.datetime.fromisoformat(prot["io.cncf.notary.expiry"].replace("Z", "+00:00"))
+        st = datetime.datetime.fromisoformat(prot["io.cncf.notary.signingTime"].replace("Z", "+00:00"))
+        assert exp > st, "expiry must be after the signing time"
     chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in env["header"]["x5c"]]
     assert chain[0] == leaf, "x5c[0] is not the expected leaf"
     data = (env["protected"] + "." + env["payload"]).encode()
@@ -62,6 +65,10 @@ def check_cose(raw, leaf):
     # cbor2 turns CBOR tag 1 into a datetime; a bare integer would stay an int.
     assert isinstance(st, datetime.datetime), "signingTime must carry CBOR tag 1"
     assert "io.cncf.notary.signingScheme" in prot[2]
+    if "io.cncf.notary.expiry" in prot:
+        assert isinstance(prot["io.cncf.notary.expiry"], datetime.datetime), "expiry must carry CBOR tag 1"
+        assert "io.cncf.notary.expiry" in prot[2], "expiry must be critical"
+        assert prot["io.cncf.notary.expiry"] > st, "expiry must be after the signing time"
     chain = [x509.load_der_x509_certificate(c) for c in unprot[33]]
     assert chain[0] == leaf, "x5chain[0] is not the expected leaf"
     tbs = cbor2.dumps(["Signature1", prot_bytes, b"", payload])

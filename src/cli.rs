@@ -1,11 +1,12 @@
 //! Command-line definitions (clap). Only shapes live here; meaning is given in each
 //! command's settings. Flag names, short forms and help follow notation's reference
-//! pages (specs/cmd/*.md).
+//! pages (specs/cmd/*.md). No type here derives Debug: `--password` must never be
+//! printable by accident.
 
 use clap::{Args, Parser, Subcommand};
 
 /// Notation - a tool to sign and verify artifacts.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(
     name = "notation",
     about = "Notation - a tool to sign and verify artifacts",
@@ -19,7 +20,7 @@ pub struct Cli {
 }
 
 /// Logging flags shared by every command.
-#[derive(Debug, Args, Clone, Copy)]
+#[derive(Args, Clone, Copy)]
 pub struct LogArgs {
     /// Debug mode: also log every file, HTTP and plugin exchange (never secrets)
     #[arg(short = 'd', long)]
@@ -30,7 +31,7 @@ pub struct LogArgs {
 }
 
 /// Top-level commands.
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Sign artifacts
     Sign(SignArgs),
@@ -78,7 +79,7 @@ const SIGN_EXAMPLES: &str = "Examples:
     notation sign --plugin <plugin_name> --id <remote_key_id> <registry>/<repository>@<digest>";
 
 /// `notation sign` flags (specs/cmd/sign.md).
-#[derive(Debug, Args)]
+#[derive(Args)]
 #[command(
     override_usage = "notation sign [flags] <reference>",
     long_about = "Sign artifacts\n\nPrerequisite: a signing key configured with 'notation key add' or 'notation cert generate-test --default'.",
@@ -133,7 +134,7 @@ pub struct SignArgs {
 }
 
 /// `notation key` subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum KeyCommand {
     /// Add a signing key to the key list
     Add(KeyAddArgs),
@@ -149,7 +150,7 @@ pub enum KeyCommand {
 }
 
 /// `notation key add`.
-#[derive(Debug, Args)]
+#[derive(Args)]
 #[command(
     override_usage = "notation key add --key-file <pem> --cert-file <pem> [--default] <name>\n       notation key add --plugin <plugin> --id <key_id> [--plugin-config k=v]... [--default] <name>"
 )]
@@ -181,7 +182,7 @@ pub struct KeyAddArgs {
 }
 
 /// `notation key update`.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct KeyUpdateArgs {
     /// Name of the key
     #[arg(value_name = "name")]
@@ -195,7 +196,7 @@ pub struct KeyUpdateArgs {
 }
 
 /// `notation key delete`.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct KeyDeleteArgs {
     /// Names of the keys
     #[arg(value_name = "name")]
@@ -206,14 +207,14 @@ pub struct KeyDeleteArgs {
 }
 
 /// `notation cert` subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum CertCommand {
     /// Generate a test RSA key and a corresponding self-signed certificate
     GenerateTest(GenerateTestArgs),
 }
 
 /// `notation cert generate-test`.
-#[derive(Debug, Args)]
+#[derive(Args)]
 #[command(override_usage = "notation cert generate-test [flags] <common_name>")]
 pub struct GenerateTestArgs {
     /// Common name of the certificate, also the key and trust store name

@@ -63,10 +63,13 @@ pub fn parse_go_duration(orig: &str) -> Result<i128, String> {
         };
         let mut v = int_val.checked_mul(scale).ok_or_else(invalid)?;
         if !frac_part.is_empty() {
-            let digits = &frac_part[..frac_part.len().min(30)];
+            // Digits beyond nanosecond precision of the largest unit cannot matter;
+            // 18 of them keep f * scale far inside i128.
+            let digits = &frac_part[..frac_part.len().min(18)];
             let f: i128 = digits.parse().map_err(|_| invalid())?;
             let div = 10i128.pow(digits.len() as u32);
-            v = v.checked_add(f * scale / div).ok_or_else(invalid)?;
+            let frac = f.checked_mul(scale).ok_or_else(invalid)? / div;
+            v = v.checked_add(frac).ok_or_else(invalid)?;
         }
         total = total.checked_add(v).ok_or_else(invalid)?;
         // Go's Duration is an int64 of nanoseconds.
@@ -93,6 +96,11 @@ mod tests {
         assert_eq!(p("3600s"), Ok(3_600 * S));
         assert_eq!(p(".5s"), Ok(S / 2));
         assert_eq!(p("1\u{b5}s"), Ok(1_000));
+        // Long fractions neither overflow nor lose the integer part.
+        assert_eq!(
+            p("1.999999999999999999999999999999h"),
+            Ok(7_199_999_999_999)
+        );
     }
 
     #[test]

@@ -16,10 +16,21 @@ pub mod vars {
     pub const HOME: &str = "HOME";
 }
 
-/// A snapshot of the environment.
-#[derive(Debug, Clone, Default)]
+/// A snapshot of the environment. Its Debug output names the variables but never
+/// shows values (`NOTATION_PASSWORD` lives here).
+#[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("Env")
+            .field("vars", &names)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Env {

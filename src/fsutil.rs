@@ -23,8 +23,8 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot create directory {}", dir.display()))
 }
 
-/// Writes `bytes` to `path` atomically with `mode`. The parent must exist.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+/// Writes `bytes` with `mode` to a temporary file beside `path`, synced to disk.
+fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<tempfile::NamedTempFile> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -39,7 +39,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .with_context(ctx)?;
     tmp.write_all(bytes).with_context(ctx)?;
     tmp.as_file().sync_all().with_context(ctx)?;
-    tmp.persist(path).map_err(|e| e.error).with_context(ctx)?;
+    Ok(tmp)
+}
+
+/// Writes `bytes` to `path` atomically with `mode`, replacing any file there. The
+/// parent must exist.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    stage(path, bytes, mode)?
+        .persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Like [`write_atomic`], but fails if `path` exists, so a file it wrote is
+/// certainly this process's own (safe to roll back).
+pub fn create_new_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    stage(path, bytes, mode)?
+        .persist_noclobber(path)
+        .map_err(|e| e.error)
+        .with_context(|| {
+            format!(
+                "{} already exists; remove it or choose another name",
+                path.display()
+            )
+        })?;
     Ok(())
 }
 
@@ -62,17 +86,37 @@ pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
         .with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// How long to wait for a directory lock.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// An exclusive advisory lock on a directory, held until dropped. Serialises
 /// read-modify-write of files in it (index.json, signingkeys.json) across processes.
 pub struct DirLock(File);
 
 impl DirLock {
-    /// Blocks until the lock on `dir` is held.
+    /// Waits up to [`LOCK_WAIT`] for the lock on `dir`. Holders keep it for
+    /// milliseconds, so running out of time means a stuck process, not a queue.
     pub fn acquire(dir: &Path) -> Result<DirLock> {
         let f = File::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
-        f.lock()
-            .with_context(|| format!("cannot lock {}", dir.display()))?;
-        Ok(DirLock(f))
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let mut pause = std::time::Duration::from_millis(2);
+        loop {
+            match f.try_lock() {
+                Ok(()) => return Ok(DirLock(f)),
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(100));
+                }
+                Err(fs::TryLockError::WouldBlock) => bail!(
+                    "another process has held the lock on {} for over {} seconds; check for a stuck notation process and retry",
+                    dir.display(),
+                    LOCK_WAIT.as_secs()
+                ),
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("cannot lock {}", dir.display()));
+                }
+            }
+        }
     }
 }
 

@@ -182,14 +182,15 @@ impl Layout {
     }
 
     /// Stores a blob (atomic; a blob already present with the right content is kept).
-    pub fn put_blob(&self, bytes: &[u8], printer: &Printer) -> Result<Digest> {
+    /// Returns its path if this call created it.
+    pub fn put_blob(&self, bytes: &[u8], printer: &Printer) -> Result<Option<PathBuf>> {
         let digest = Digest::sha256_of(bytes);
         let path = self.blob_path(&digest);
         if let Ok(Some(existing)) = fsutil::read_regular(&path)
             && digest.matches(&existing)
         {
             printer.debug(format_args!("blob {} already present", path.display()));
-            return Ok(digest);
+            return Ok(None);
         }
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -199,7 +200,7 @@ impl Layout {
             path.display(),
             bytes.len()
         ));
-        Ok(digest)
+        Ok(Some(path))
     }
 
     /// Adds `descriptor` to `index.json` unless an entry with its digest exists. The

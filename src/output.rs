@@ -1,9 +1,15 @@
 //! The only module that writes to the terminal. Results go to stdout; warnings,
 //! progress (`-v`), debug detail (`-d`) and errors go to stderr. Nothing printed here
 //! may carry a secret: callers pass descriptions, never key material or passwords.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fmt::Display;
+use std::io::Write as _;
+
+/// Writes a line, ignoring write errors: a reader that went away (a closed pipe)
+/// must not turn a finished command into a panic; the work is already done.
+fn line(mut w: impl std::io::Write, text: impl Display) {
+    let _ = writeln!(w, "{text}");
+}
 
 /// How much to say on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -30,38 +36,38 @@ impl Printer {
     }
 
     /// A result line on stdout.
-    pub fn result(&self, line: impl Display) {
-        println!("{line}");
+    pub fn result(&self, text: impl Display) {
+        line(std::io::stdout().lock(), text);
     }
 
     /// A `Warning:` line on stderr.
     pub fn warn(&self, msg: impl Display) {
-        eprintln!("Warning: {msg}");
+        line(std::io::stderr().lock(), format_args!("Warning: {msg}"));
     }
 
     /// Progress, shown with `-v` or `-d`.
     pub fn info(&self, msg: impl Display) {
         if self.verbosity >= Verbosity::Verbose {
-            eprintln!("[info] {msg}");
+            line(std::io::stderr().lock(), format_args!("[info] {msg}"));
         }
     }
 
     /// Detail, shown with `-d`.
     pub fn debug(&self, msg: impl Display) {
         if self.verbosity >= Verbosity::Debug {
-            eprintln!("[debug] {msg}");
+            line(std::io::stderr().lock(), format_args!("[debug] {msg}"));
         }
     }
 
     /// Help or version text as clap renders it.
     pub fn help(text: impl Display) {
-        print!("{text}");
+        let _ = write!(std::io::stdout().lock(), "{text}");
     }
 
     /// The one `Error:` line of a failed command. Newlines in causes are folded so the
     /// error stays on one line.
     pub fn error(err: &anyhow::Error) {
         let msg = format!("{err:#}").replace('\n', " ");
-        eprintln!("Error: {msg}");
+        line(std::io::stderr().lock(), format_args!("Error: {msg}"));
     }
 }

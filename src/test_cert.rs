@@ -21,14 +21,19 @@ pub struct TestCertificate {
     pub not_after: i64,
 }
 
-/// Generates the key pair and certificate for `name` with `bits` RSA bits.
-pub fn generate(name: &str, bits: u32, now: i64) -> Result<TestCertificate> {
-    let size = match bits {
+/// The RSA key size for `--bits`; only the sizes of the RSA key specs are allowed.
+pub fn rsa_key_size(bits: u32) -> Result<RsaKeySize> {
+    Ok(match bits {
         2048 => RsaKeySize::_2048,
         3072 => RsaKeySize::_3072,
         4096 => RsaKeySize::_4096,
         other => bail!("RSA key size {other} bits is not supported: use 2048, 3072 or 4096"),
-    };
+    })
+}
+
+/// Generates the key pair and certificate for `name` with `bits` RSA bits.
+pub fn generate(name: &str, bits: u32, now: i64) -> Result<TestCertificate> {
+    let size = rsa_key_size(bits)?;
     let key =
         KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, size).context("cannot generate an RSA key")?;
     let mut params = CertificateParams::default();

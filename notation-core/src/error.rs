@@ -52,6 +52,19 @@ pub enum Error {
         /// Algorithm the signer named.
         specified: String,
     },
+    /// A signer said it used an algorithm other than the one its key spec requires
+    /// (notation-go does not check this; spec §1.9 says the caller must).
+    #[error(
+        "the signer returned signing algorithm {returned}, but its key spec {key_spec} requires {required}"
+    )]
+    SignerAlgorithmMismatch {
+        /// Key spec from describe-key.
+        key_spec: String,
+        /// Algorithm the key spec requires.
+        required: String,
+        /// Algorithm the signer named.
+        returned: String,
+    },
     /// An envelope that is not well formed.
     #[error("malformed {format} envelope: {reason}")]
     MalformedEnvelope {

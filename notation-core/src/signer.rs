@@ -128,9 +128,10 @@ pub fn sign_artifact(
             let unsigned = envelope::prepare(opts.format, &attrs, &payload_bytes)?;
             let raw_sig = raw.sign(key_spec, &unsigned.to_be_signed())?;
             if raw_sig.algorithm != attrs.algorithm {
-                return Err(Error::AlgorithmMismatch {
-                    from_cert: attrs.algorithm.to_string(),
-                    specified: raw_sig.algorithm.to_string(),
+                return Err(Error::SignerAlgorithmMismatch {
+                    key_spec: key_spec.to_string(),
+                    required: attrs.algorithm.to_string(),
+                    returned: raw_sig.algorithm.to_string(),
                 });
             }
             let chain = raw_sig

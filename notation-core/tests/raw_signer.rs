@@ -58,8 +58,8 @@ fn wrong_signing_algorithm_is_algorithm_mismatch() {
             sign_with(KeySpec::Ec256, format, &|_, raw| {
                 raw.algorithm = SignatureAlgorithm::EcdsaSha384
             }),
-            Error::AlgorithmMismatch { .. },
-            "derived from signing certificate (ECDSA-SHA-256) and signing algorithm specified (ECDSA-SHA-384)"
+            Error::SignerAlgorithmMismatch { .. },
+            "returned signing algorithm ECDSA-SHA-384, but its key spec EC-256 requires ECDSA-SHA-256"
         );
     }
 }

@@ -68,6 +68,11 @@ impl Run {
             "expected exit 1\nstdout: {}\nstderr: {}",
             self.stdout, self.stderr
         );
+        assert!(
+            self.stdout.is_empty(),
+            "a failed command printed to stdout: {:?}",
+            self.stdout
+        );
         let lines: Vec<&str> = self
             .stderr
             .lines()

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use notation_core::timefmt::format_rfc3339;
 
-use super::key::update_keys;
+use super::key::{lock_config, update_keys_locked};
 use super::{exactly_one, now};
 use crate::cli::GenerateTestArgs;
 use crate::dirs::Dirs;
@@ -44,6 +44,11 @@ pub fn generate_test(args: GenerateTestArgs, dirs: &Dirs, printer: &Printer) -> 
     let cert_path = dirs.local_keys().join(format!("{name}.crt"));
     let store_dir = dirs.trust_store("ca", &name);
     let store_cert = store_dir.join(format!("{name}.crt"));
+    crate::test_cert::rsa_key_size(args.bits)?;
+    // Held from the existence checks to the key-list update, so two runs with the same
+    // name cannot interleave; files are created no-clobber, so a rollback only ever
+    // removes this run's own files.
+    let _lock = lock_config(dirs)?;
     if SigningKeys::load(&dirs.signing_keys())?
         .get(&name)
         .is_some()
@@ -68,16 +73,16 @@ pub fn generate_test(args: GenerateTestArgs, dirs: &Dirs, printer: &Printer) -> 
 
     let mut rollback = Rollback(Vec::new());
     fsutil::create_private_dir(&dirs.local_keys())?;
-    fsutil::write_atomic(&key_path, generated.key_pem.as_bytes(), fsutil::PRIVATE)?;
+    fsutil::create_new_atomic(&key_path, generated.key_pem.as_bytes(), fsutil::PRIVATE)?;
     rollback.0.push(key_path.clone());
-    fsutil::write_atomic(&cert_path, generated.cert_pem.as_bytes(), fsutil::PUBLIC)?;
+    fsutil::create_new_atomic(&cert_path, generated.cert_pem.as_bytes(), fsutil::PUBLIC)?;
     rollback.0.push(cert_path.clone());
     fsutil::create_private_dir(&store_dir)?;
-    fsutil::write_atomic(&store_cert, generated.cert_pem.as_bytes(), fsutil::PUBLIC)?;
+    fsutil::create_new_atomic(&store_cert, generated.cert_pem.as_bytes(), fsutil::PUBLIC)?;
     rollback.0.push(store_cert.clone());
 
     let path_string = |p: &PathBuf| p.to_string_lossy().into_owned();
-    update_keys(dirs, printer, |keys| {
+    update_keys_locked(dirs, printer, |keys| {
         if keys.get(&name).is_some() {
             bail!("signing key with name {name:?} already exists");
         }

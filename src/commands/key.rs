@@ -16,14 +16,28 @@ use crate::fsutil::{self, DirLock};
 use crate::output::Printer;
 use crate::signing_keys::{KeySuite, SigningKeys};
 
+/// Holds the config-directory lock, which serialises changes to its files.
+pub fn lock_config(dirs: &Dirs) -> Result<DirLock> {
+    fsutil::create_private_dir(dirs.config_dir())?;
+    DirLock::acquire(dirs.config_dir())
+}
+
 /// Runs `f` on signingkeys.json under the config-directory lock and saves the result.
 pub fn update_keys<T>(
     dirs: &Dirs,
     printer: &Printer,
     f: impl FnOnce(&mut SigningKeys) -> Result<T>,
 ) -> Result<T> {
-    fsutil::create_private_dir(dirs.config_dir())?;
-    let _lock = DirLock::acquire(dirs.config_dir())?;
+    let _lock = lock_config(dirs)?;
+    update_keys_locked(dirs, printer, f)
+}
+
+/// [`update_keys`] for a caller that already holds [`lock_config`].
+pub fn update_keys_locked<T>(
+    dirs: &Dirs,
+    printer: &Printer,
+    f: impl FnOnce(&mut SigningKeys) -> Result<T>,
+) -> Result<T> {
     let path = dirs.signing_keys();
     let mut keys = SigningKeys::load(&path)?;
     let out = f(&mut keys)?;

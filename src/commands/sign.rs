@@ -248,7 +248,7 @@ pub fn run(args: SignArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
     ));
     let signed = sign_artifact(Signer::Raw(&local), &payload_target, &options)
         .with_context(|| format!("failed to sign {signed_ref}"))?;
-    store_in_layout(&layout, &target, &signed, options.signing_time, printer)
+    store_in_layout(&layout, &target, &signed, printer)
         .with_context(|| format!("failed to store the signature of {signed_ref}"))?;
     printer.result(format_args!("Successfully signed {signed_ref}"));
     Ok(())
@@ -260,9 +260,15 @@ fn store_in_layout(
     layout: &Layout,
     subject: &Descriptor,
     signed: &notation_core::signer::SignedEnvelope,
-    signing_time: i64,
     printer: &Printer,
 ) -> Result<()> {
+    // The created annotation is the envelope's signing time (spec §3.2), which an
+    // envelope signer sets itself.
+    let info = &signed.content.signer_info;
+    let signing_time = info
+        .signing_time
+        .or(info.authentic_signing_time)
+        .context("the envelope has no signing time")?;
     let m = manifest::build(
         ManifestForm::ConfigMediaType,
         signed.format.media_type(),
@@ -272,10 +278,21 @@ fn store_in_layout(
         signing_time,
         &signed.annotations,
     );
-    layout.put_blob(&signed.envelope, printer)?;
-    layout.put_blob(manifest::EMPTY_CONFIG, printer)?;
-    layout.put_blob(&m.bytes, printer)?;
-    layout.add_to_index(&m.descriptor, printer)?;
+    // The envelope and manifest are unique to this signature; if listing fails they are
+    // removed again. The `{}` config blob is shared with other signatures and stays.
+    let mut own = Vec::new();
+    let stored = (|| -> Result<()> {
+        own.extend(layout.put_blob(&signed.envelope, printer)?);
+        layout.put_blob(manifest::EMPTY_CONFIG, printer)?;
+        own.extend(layout.put_blob(&m.bytes, printer)?);
+        layout.add_to_index(&m.descriptor, printer)
+    })();
+    if let Err(e) = stored {
+        for path in &own {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(e);
+    }
     printer.info(format_args!(
         "stored signature manifest {} in the OCI layout",
         m.descriptor.digest

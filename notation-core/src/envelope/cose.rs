@@ -241,6 +241,21 @@ pub fn parse(envelope: &[u8]) -> Result<EnvelopeContent> {
         .collect();
 
     let u = &msg.unprotected;
+    if let Some((dup, _)) = u
+        .rest
+        .iter()
+        .find(|(l, _)| p.rest.iter().any(|(pl, _)| pl == l))
+    {
+        return Err(err(format!(
+            "header label {} appears in both the protected and unprotected headers",
+            label_name(dup)
+        )));
+    }
+    if u.alg.is_some() || !u.crit.is_empty() || u.content_type.is_some() {
+        return Err(err(
+            "alg, crit and content type belong in the protected header only",
+        ));
+    }
     let certificate_chain = match u.rest.iter().find(|(l, _)| *l == Label::Int(X5CHAIN)) {
         None => Vec::new(),
         Some((_, Value::Array(items))) => items
@@ -298,4 +313,43 @@ pub fn encode_headers(attrs: &SignedAttributes) -> Result<Vec<u8>> {
     protected_header(attrs)?
         .to_vec()
         .map_err(|e| err(format!("cannot encode protected header: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(extra_unprotected: Option<(Label, Value)>) -> Vec<u8> {
+        let attrs = SignedAttributes {
+            algorithm: SignatureAlgorithm::EcdsaSha256,
+            signing_time: 1_700_000_000,
+            expiry: None,
+            extended: Vec::new(),
+        };
+        let mut msg = prepare(&attrs, b"{}").unwrap().msg;
+        msg.signature = vec![0; 64];
+        msg.unprotected.rest.extend(extra_unprotected);
+        msg.to_tagged_vec().unwrap()
+    }
+
+    /// A label may not appear in both header buckets (RFC 9052 §3): a second signing
+    /// scheme in the unprotected header is refused.
+    #[test]
+    fn label_in_both_headers_is_refused() {
+        assert!(parse(&sample(None)).is_ok());
+        let dup = (
+            Label::Text(headers::SIGNING_SCHEME.into()),
+            Value::Text("other".into()),
+        );
+        let e = parse(&sample(Some(dup))).unwrap_err();
+        assert!(e.to_string().contains("appears in both"), "{e}");
+    }
+
+    /// Untagged COSE_Sign1 is refused, as notation's parser does.
+    #[test]
+    fn untagged_message_is_refused() {
+        let tagged = sample(None);
+        let e = parse(&tagged[1..]).unwrap_err();
+        assert!(e.to_string().contains("tag 18"), "{e}");
+    }
 }

@@ -130,6 +130,11 @@ fn split(envelope: &[u8]) -> Result<Parts> {
     let protected = text("protected")?;
     let payload = text("payload")?;
     text("signature")?;
+    if !matches!(top.get("header"), Some(Value::Object(_))) {
+        return Err(err(
+            "\"header\" must be an object holding the certificate chain (x5c)",
+        ));
+    }
     Ok(Parts {
         top,
         protected,
@@ -183,6 +188,14 @@ pub fn parse(envelope: &[u8]) -> Result<EnvelopeContent> {
             .collect::<Result<_>>()?,
         Some(_) => return Err(err("\"crit\" must be an array")),
     };
+    // Registered JOSE headers a Notary protected header must not carry: a second
+    // chain or key reference here could be trusted by other verifiers over `x5c`.
+    const FORBIDDEN: [&str; 10] = [
+        "typ", "kid", "x5c", "x5u", "x5t", "x5t#S256", "jku", "jwk", "b64", "zip",
+    ];
+    if let Some(bad) = FORBIDDEN.iter().find(|h| header.contains_key(**h)) {
+        return Err(err(format!("protected header must not contain {bad:?}")));
+    }
     if let Some(reg) = crit
         .iter()
         .find(|c| matches!(c.as_str(), "alg" | "cty" | "crit"))
@@ -213,11 +226,11 @@ pub fn parse(envelope: &[u8]) -> Result<EnvelopeContent> {
         })
         .collect();
 
-    let unprotected = match top.get("header") {
-        Some(Value::Object(m)) => m.clone(),
-        None => Map::new(),
-        Some(_) => return Err(err("\"header\" must be an object")),
-    };
+    let unprotected = top
+        .get("header")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let certificate_chain = match unprotected.get("x5c") {
         None => Vec::new(),
         Some(Value::Array(items)) => items
@@ -304,6 +317,32 @@ mod tests {
                 .contains("unexpected top-level member \"unprotected\""),
             "{e}"
         );
+    }
+
+    /// No `header` member, or a second chain in the protected header, is refused.
+    #[test]
+    fn missing_header_and_protected_x5c_are_refused() {
+        let mut env = sample();
+        env.remove("header");
+        let e = parse(&serde_json::to_vec(&env).unwrap()).unwrap_err();
+        assert!(
+            e.to_string().contains("\"header\" must be an object"),
+            "{e}"
+        );
+        let mut env = sample();
+        let p = URL_SAFE_NO_PAD
+            .decode(env["protected"].as_str().unwrap())
+            .unwrap();
+        let mut h: Map<String, Value> = serde_json::from_slice(&p).unwrap();
+        h.insert("x5c".into(), Value::Array(vec![]));
+        env.insert(
+            "protected".into(),
+            URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(&h).unwrap())
+                .into(),
+        );
+        let e = parse(&serde_json::to_vec(&env).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("must not contain \"x5c\""), "{e}");
     }
 
     /// `alg: none` and HMAC are never accepted.

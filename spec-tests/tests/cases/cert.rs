@@ -81,3 +81,42 @@ fn generate_test_errors_write_nothing() {
         .fails_with("signing key with name \"dup\" already exists");
     assert_eq!(snapshot(&sb.config().display().to_string()), before);
 }
+
+/// Four generate-test runs with one name at once: one wins, the others fail cleanly,
+/// and the winner's key, certificate and key-list entry are intact and match.
+#[test]
+fn concurrent_generate_test_with_one_name() {
+    let sb = Sandbox::new();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            sb.command(&["cert", "generate-test", "race"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outcomes: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    assert_eq!(outcomes.iter().filter(|o| o.status.success()).count(), 1);
+    for o in outcomes.iter().filter(|o| !o.status.success()) {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.starts_with("Error: ") && err.contains("already exists"),
+            "{err}"
+        );
+    }
+    let cfg = sb.config();
+    let key = std::fs::read(cfg.join("localkeys/race.key")).unwrap();
+    let crt = std::fs::read(cfg.join("localkeys/race.crt")).unwrap();
+    notation_core::local_key::LocalKey::from_pem(&key, &crt).expect("key and certificate match");
+    assert_eq!(
+        std::fs::read(cfg.join("truststore/x509/ca/race/race.crt")).unwrap(),
+        crt
+    );
+    let keys: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cfg.join("signingkeys.json")).unwrap()).unwrap();
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
+}

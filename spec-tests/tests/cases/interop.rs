@@ -108,40 +108,53 @@ fn every_key_spec_and_format_verifies_independently() {
     }
 }
 
-/// The verifier is not a rubber stamp: a flipped signature byte is rejected.
+/// The verifier is not a rubber stamp: a flipped signature byte is rejected, in COSE
+/// (last bytes of the CBOR) and in JWS (a character of the base64url signature).
 #[test]
-fn independent_verifier_rejects_a_tampered_signature() {
-    let sb = Sandbox::new();
-    sb.test_key("t");
-    let layout = sb.layout("e2e");
-    sb.run(&[
-        "sign",
-        "--signature-format",
-        "cose",
-        "--oci-layout",
-        &format!("{layout}@{ARTIFACT}"),
-    ])
-    .ok();
-    let sig = &crate::harness::signatures(&layout, ARTIFACT)[0];
-    let digest = sig.manifest["layers"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("sha256:")
-        .to_owned();
-    let path = format!("{layout}/blobs/sha256/{digest}");
-    let mut bytes = std::fs::read(&path).unwrap();
-    let n = bytes.len();
-    bytes[n - 5] ^= 0x01;
-    std::fs::write(&path, &bytes).unwrap();
-    // The blob no longer matches its digest either; re-point nothing, just run the
-    // cryptographic check on the envelope as stored.
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/independent_verify.py");
-    let crt = sb.config().join("localkeys/t.crt").display().to_string();
-    let out = Command::new("python3")
-        .args([script, &layout, ARTIFACT, &crt])
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "tampered signature accepted");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("InvalidSignature"), "{err}");
+fn independent_verifier_rejects_tampered_signatures() {
+    for format in ["cose", "jws"] {
+        let sb = Sandbox::new();
+        sb.test_key("t");
+        let layout = sb.layout("e2e");
+        sb.run(&[
+            "sign",
+            "--signature-format",
+            format,
+            "--oci-layout",
+            &format!("{layout}@{ARTIFACT}"),
+        ])
+        .ok();
+        let sig = &crate::harness::signatures(&layout, ARTIFACT)[0];
+        let digest = sig.manifest["layers"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:")
+            .to_owned();
+        let path = format!("{layout}/blobs/sha256/{digest}");
+        let mut bytes = std::fs::read(&path).unwrap();
+        if format == "cose" {
+            let n = bytes.len();
+            bytes[n - 5] ^= 0x01;
+        } else {
+            let mut env: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let mut s = env["signature"].as_str().unwrap().to_owned();
+            let c = if s.starts_with('A') { "B" } else { "A" };
+            s.replace_range(0..1, c);
+            env["signature"] = s.into();
+            bytes = serde_json::to_vec(&env).unwrap();
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/independent_verify.py");
+        let crt = sb.config().join("localkeys/t.crt").display().to_string();
+        let out = Command::new("python3")
+            .args([script, &layout, ARTIFACT, &crt])
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "tampered {format} signature accepted"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("InvalidSignature"), "{format}: {err}");
+    }
 }

@@ -297,3 +297,62 @@ fn registry_and_plugin_signing_are_reported_as_unavailable() {
         "signing with plugin \"p\" is not supported by this build yet",
     );
 }
+
+/// Clears the immutable flag again when dropped, so the temp dir can be removed.
+struct Immutable(String);
+
+impl Immutable {
+    fn set(path: String) -> Immutable {
+        let ok = std::process::Command::new("chattr")
+            .args(["+i", &path])
+            .status()
+            .map(|s| s.success());
+        assert_eq!(
+            ok.ok(),
+            Some(true),
+            "chattr +i {path} failed: this test needs an ext4-like /tmp and root"
+        );
+        Immutable(path)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .args(["-i", &self.0])
+            .status();
+    }
+}
+
+/// A failure after the blobs are written (index.json cannot be replaced: immutable,
+/// which stops even root) leaves the layout exactly as it was: index untouched and
+/// this signature's envelope and manifest blobs removed again.
+#[test]
+fn index_write_failure_leaves_nothing_behind() {
+    let (sb, layout, t) = setup();
+    let _guard = Immutable::set(format!("{layout}/index.json"));
+    fails(
+        &sb,
+        &layout,
+        &["--oci-layout", &t],
+        "Operation not permitted",
+    );
+}
+
+/// A reader that closed stdout does not turn a finished signing into a panic.
+#[test]
+fn closed_stdout_is_not_a_crash() {
+    let (sb, layout, t) = setup();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = sb
+        .command(&["sign", "--oci-layout", &t])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(crate::harness::signatures(&layout, ARTIFACT).len(), 1);
+}

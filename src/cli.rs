@@ -48,8 +48,48 @@ pub enum Command {
         #[command(subcommand)]
         command: CertCommand,
     },
+    /// Log in to a registry
+    Login(LoginArgs),
+    /// Log out from a registry
+    Logout(LogoutArgs),
     /// Show the notation version information
     Version(LogArgs),
+}
+
+/// `notation login`.
+#[derive(Args)]
+#[command(override_usage = "notation login [flags] <server>")]
+pub struct LoginArgs {
+    /// The registry, host[:port]
+    #[arg(value_name = "server")]
+    pub registry: Vec<String>,
+    /// Username for the registry (empty with a password: the password is an identity token)
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password for the registry (prefer --password-stdin)
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Take the password from stdin
+    #[arg(long = "password-stdin")]
+    pub password_stdin: bool,
+    /// Use HTTP protocol while connecting to registries. Should be used only for testing
+    #[arg(long = "insecure-registry")]
+    pub insecure_registry: bool,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `notation logout`.
+#[derive(Args)]
+#[command(override_usage = "notation logout [flags] <server>")]
+pub struct LogoutArgs {
+    /// The registry, host[:port]
+    #[arg(value_name = "server")]
+    pub registry: Vec<String>,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 const SIGN_EXAMPLES: &str = "Examples:

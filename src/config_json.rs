@@ -1,6 +1,7 @@
-//! `config.json` (spec §4.3). Only `signatureFormat` is read so far; other members
-//! (`insecureRegistries`, `credsStore`, `credHelpers`) are left for the registry work.
+//! `config.json` (spec §4.3): plain-HTTP registries, credential stores and the
+//! default signature format.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -11,6 +12,15 @@ use crate::fsutil;
 /// The parts of `config.json` notation defines.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ConfigJson {
+    /// Registries reached over plain HTTP.
+    #[serde(rename = "insecureRegistries", default)]
+    pub insecure_registries: Vec<String>,
+    /// Default credential helper.
+    #[serde(rename = "credsStore", default)]
+    pub creds_store: Option<String>,
+    /// Per-registry credential helpers.
+    #[serde(rename = "credHelpers", default)]
+    pub cred_helpers: BTreeMap<String, String>,
     /// Default of `--signature-format` (`jws` or `cose`).
     #[serde(rename = "signatureFormat", default)]
     pub signature_format: Option<String>,

@@ -14,6 +14,16 @@ pub mod vars {
     pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
     /// Home directory.
     pub const HOME: &str = "HOME";
+    /// Docker's config directory (credentials).
+    pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
+    /// Default registry user name (spec §4.1).
+    pub const NOTATION_USERNAME: &str = "NOTATION_USERNAME";
+    /// Default registry password (spec §4.1).
+    pub const NOTATION_PASSWORD: &str = "NOTATION_PASSWORD";
+    /// Extra CA bundle for registry TLS.
+    pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+    /// Directory of extra CA certificates for registry TLS.
+    pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
 }
 
 /// A snapshot of the environment. Its Debug output names the variables but never

@@ -14,6 +14,7 @@ mod fsutil;
 mod layout;
 mod layout_ref;
 mod output;
+mod registry_setup;
 mod signing_keys;
 mod table;
 mod test_cert;
@@ -53,7 +54,7 @@ fn run(cli: Cli, env: &env::Env) -> Result<()> {
     match cli.command {
         Command::Sign(args) => {
             let p = commands::printer(args.log);
-            commands::sign::run(args, &dirs, &p)
+            commands::sign::run(args, env, &dirs, &p)
         }
         Command::Key { command } => match command {
             KeyCommand::Add(args) => {
@@ -76,6 +77,14 @@ fn run(cli: Cli, env: &env::Env) -> Result<()> {
                 commands::cert::generate_test(args, &dirs, &p)
             }
         },
+        Command::Login(args) => {
+            let p = commands::printer(args.log);
+            commands::login::login(args, env, &dirs, &p)
+        }
+        Command::Logout(args) => {
+            let p = commands::printer(args.log);
+            commands::login::logout(args, env, &dirs, &p)
+        }
         Command::Version(log) => {
             let p = commands::printer(log);
             p.result("Notation - a tool to sign and verify artifacts.\n");

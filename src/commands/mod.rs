@@ -3,6 +3,7 @@
 
 pub mod cert;
 pub mod key;
+pub mod login;
 pub mod sign;
 
 use anyhow::{Result, bail};

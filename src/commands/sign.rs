@@ -13,15 +13,22 @@ use notation_core::manifest::{self, ManifestForm};
 use notation_core::signer::{SignOptions, Signer, sign_artifact};
 use notation_core::{Descriptor, SignatureFormat};
 
+use notation_registry::client::ManifestPush;
+use notation_registry::reference::{Reference, Selector as RegistrySelector};
+use notation_registry::referrers::add_to_tag_index;
+use notation_registry::secret::Secret;
+
 use crate::cli::SignArgs;
 use crate::config_json::ConfigJson;
 use crate::dirs::Dirs;
 use crate::duration::parse_go_duration;
+use crate::env::Env;
 use crate::flags::{FlagGroups, parse_key_values};
 use crate::fsutil;
 use crate::layout::Layout;
 use crate::layout_ref::{LayoutRef, Selector};
 use crate::output::Printer;
+use crate::registry_setup::{self, RegistryFlags};
 use crate::signing_keys::{KeySource, SigningKeys};
 
 /// Recorded as `io.cncf.notary.signingAgent`.
@@ -47,11 +54,10 @@ pub enum Target {
     /// In an OCI image layout.
     Layout(LayoutRef),
     /// In a registry.
-    Registry(String),
+    Registry(Reference),
 }
 
 /// Validated `notation sign` settings.
-#[derive(Debug, Clone)]
 pub struct SignSettings {
     /// The artifact.
     pub target: Target,
@@ -63,6 +69,12 @@ pub struct SignSettings {
     pub expiry_seconds: Option<u64>,
     /// `--user-metadata` pairs.
     pub user_metadata: BTreeMap<String, String>,
+    /// Registry flags (credentials, plain HTTP).
+    pub registry: RegistryFlags,
+    /// `--force-referrers-tag`: always keep the tag-schema index.
+    pub force_referrers_tag: bool,
+    /// Deprecation warning for `--allow-referrers-api`, if it was given.
+    pub deprecation: Option<&'static str>,
 }
 
 fn parse_expiry(raw: &str) -> Result<Option<u64>> {
@@ -92,9 +104,9 @@ impl SignSettings {
             expiry,
             user_metadata,
             oci_layout,
-            username: _,
-            password: _,
-            insecure_registry: _,
+            username,
+            password,
+            insecure_registry,
             force_referrers_tag,
             allow_referrers_api,
             log: _,
@@ -151,14 +163,28 @@ impl SignSettings {
         let target = if oci_layout {
             Target::Layout(LayoutRef::parse(&raw)?)
         } else {
-            Target::Registry(raw)
+            Target::Registry(Reference::parse(&raw)?)
         };
+        let deprecation = allow_referrers_api.map(|on| {
+            if on {
+                "flag '--allow-referrers-api' is deprecated and will be removed in future versions, use '--force-referrers-tag=false' instead."
+            } else {
+                "flag '--allow-referrers-api' is deprecated and will be removed in future versions."
+            }
+        });
         Ok(SignSettings {
             target,
             key,
             format,
             expiry_seconds,
             user_metadata,
+            registry: RegistryFlags {
+                username,
+                password: password.map(Secret::new),
+                insecure: insecure_registry,
+            },
+            force_referrers_tag: force_referrers_tag.unwrap_or(false),
+            deprecation,
         })
     }
 }
@@ -184,9 +210,12 @@ fn load_local_key(
 }
 
 /// Runs `notation sign`.
-pub fn run(args: SignArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
+pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<()> {
     let config = ConfigJson::load(&dirs.config_json())?;
     let settings = SignSettings::resolve(args, &config)?;
+    if let Some(w) = settings.deprecation {
+        printer.warn(w);
+    }
     let local = match &settings.key {
         KeySelector::OnDemand { plugin, .. } => bail!(
             "signing with plugin {plugin:?} is not supported by this build yet; sign with a local key (--key)"
@@ -212,17 +241,57 @@ pub fn run(args: SignArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
             }
         }
     };
-    let layout_ref = match &settings.target {
-        Target::Layout(r) => r,
-        Target::Registry(r) => bail!(
-            "signing artifacts in a registry ({r}) is not supported by this build yet; sign an OCI image layout with --oci-layout <path>@<digest>"
-        ),
+    let options = SignOptions {
+        format: settings.format,
+        signing_time: super::now(),
+        expiry_seconds: settings.expiry_seconds,
+        signing_agent: SIGNING_AGENT.into(),
     };
+    match settings.target {
+        Target::Layout(ref layout_ref) => {
+            sign_in_layout(layout_ref, &settings, &local, &options, printer)
+        }
+        Target::Registry(ref reference) => sign_in_registry(
+            reference, &settings, &local, &options, env, &config, printer,
+        ),
+    }
+}
+
+const TAG_WARNING: &str = "because tags are mutable and a tag reference can point to a different artifact than the one signed.";
+
+fn sign_target(
+    target: &Descriptor,
+    signed_ref: &str,
+    settings: &SignSettings,
+    key: &LocalKey,
+    options: &SignOptions,
+    printer: &Printer,
+) -> Result<notation_core::signer::SignedEnvelope> {
+    let payload_target = target
+        .clone()
+        .with_user_metadata(&settings.user_metadata)
+        .context("invalid --user-metadata")?;
+    printer.info(format_args!(
+        "signing with a {} envelope ({})",
+        settings.format.as_str().to_uppercase(),
+        settings.format.media_type()
+    ));
+    sign_artifact(Signer::Raw(key), &payload_target, options)
+        .with_context(|| format!("failed to sign {signed_ref}"))
+}
+
+fn sign_in_layout(
+    layout_ref: &LayoutRef,
+    settings: &SignSettings,
+    key: &LocalKey,
+    options: &SignOptions,
+    printer: &Printer,
+) -> Result<()> {
     let layout = Layout::open(Path::new(&layout_ref.path))?;
     let target = layout.resolve(&layout_ref.selector)?;
     if let Selector::Tag(tag) = &layout_ref.selector {
         printer.warn(format_args!(
-            "Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) because tags are mutable and a tag reference can point to a different artifact than the one signed."
+            "Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) {TAG_WARNING}"
         ));
     }
     printer.info(format_args!(
@@ -230,27 +299,109 @@ pub fn run(args: SignArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
         layout_ref.path, target.digest, target.media_type, target.size
     ));
     let signed_ref = format!("{}@{}", layout_ref.path, target.digest);
-    let payload_target = target
-        .clone()
-        .with_user_metadata(&settings.user_metadata)
-        .context("invalid --user-metadata")?;
-
-    let options = SignOptions {
-        format: settings.format,
-        signing_time: super::now(),
-        expiry_seconds: settings.expiry_seconds,
-        signing_agent: SIGNING_AGENT.into(),
-    };
-    printer.info(format_args!(
-        "signing with a {} envelope ({})",
-        settings.format.as_str().to_uppercase(),
-        settings.format.media_type()
-    ));
-    let signed = sign_artifact(Signer::Raw(&local), &payload_target, &options)
-        .with_context(|| format!("failed to sign {signed_ref}"))?;
+    let signed = sign_target(&target, &signed_ref, settings, key, options, printer)?;
     store_in_layout(&layout, &target, &signed, printer)
         .with_context(|| format!("failed to store the signature of {signed_ref}"))?;
     printer.result(format_args!("Successfully signed {signed_ref}"));
+    Ok(())
+}
+
+/// Resolves, signs and pushes: envelope blob, then the manifest by digest (the `{}`
+/// config blob only if the registry reports it missing), then the referrers index
+/// when the registry has no Referrers API. Nothing is indexed before the manifest
+/// it names is stored.
+fn sign_in_registry(
+    reference: &Reference,
+    settings: &SignSettings,
+    key: &LocalKey,
+    options: &SignOptions,
+    env: &Env,
+    config: &ConfigJson,
+    printer: &Printer,
+) -> Result<()> {
+    let flags = RegistryFlags {
+        username: settings.registry.username.clone(),
+        password: settings.registry.password.clone(),
+        insecure: settings.registry.insecure,
+    };
+    let client = registry_setup::client(flags, env, config, printer)?;
+    let repo = client.repository(&reference.registry, &reference.repository, true);
+    let target = repo.resolve(reference.selector_str())?;
+    if let RegistrySelector::Tag(tag) = &reference.selector {
+        printer.warn(format_args!(
+            "Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) {TAG_WARNING}"
+        ));
+    }
+    let name = reference.name();
+    let signed_ref = format!("{name}@{}", target.digest);
+    printer.info(format_args!(
+        "resolved {reference} to {} ({}, {} bytes)",
+        target.digest, target.media_type, target.size
+    ));
+    let signed = sign_target(&target, &signed_ref, settings, key, options, printer)?;
+    let info = &signed.content.signer_info;
+    let signing_time = info
+        .signing_time
+        .or(info.authentic_signing_time)
+        .context("the envelope has no signing time")?;
+    let m = manifest::build(
+        ManifestForm::ConfigMediaType,
+        signed.format.media_type(),
+        &signed.envelope,
+        &target,
+        &info.certificate_chain,
+        signing_time,
+        &signed.annotations,
+    );
+    let push_failed = || format!("failed to push the signature of {signed_ref}");
+    repo.push_blob(&signed.envelope).with_context(push_failed)?;
+    let digest = m.descriptor.digest.as_str();
+    let mut pushed = repo
+        .push_manifest(digest, manifest::MEDIA_TYPE_IMAGE_MANIFEST, &m.bytes)
+        .with_context(push_failed)?;
+    if pushed == ManifestPush::BlobUnknown {
+        printer.debug("the registry lacks the {} config blob; uploading it");
+        repo.push_blob(manifest::EMPTY_CONFIG)
+            .with_context(push_failed)?;
+        pushed = repo
+            .push_manifest(digest, manifest::MEDIA_TYPE_IMAGE_MANIFEST, &m.bytes)
+            .with_context(push_failed)?;
+    }
+    let subject_indexed = match pushed {
+        ManifestPush::Pushed { subject_indexed } => subject_indexed,
+        ManifestPush::BlobUnknown => {
+            bail!(
+                "{}: the registry still reports a blob of the signature manifest as missing",
+                push_failed()
+            )
+        }
+    };
+    let use_tag_schema = settings.force_referrers_tag
+        || (!subject_indexed
+            && repo
+                .referrers_api(&target.digest, manifest::ARTIFACT_TYPE_SIGNATURE)
+                .with_context(push_failed)?
+                .is_none());
+    if use_tag_schema {
+        let update =
+            add_to_tag_index(&repo, &target.digest, &m.descriptor).with_context(push_failed)?;
+        for w in update.warnings {
+            printer.warn(w);
+        }
+        printer.info(format_args!(
+            "recorded the signature in the referrers tag index ({} write(s))",
+            update.writes
+        ));
+    } else {
+        printer.info("the registry indexes the signature through the Referrers API");
+    }
+    printer.debug(format_args!(
+        "{} registry requests, {} token requests",
+        client.request_count(),
+        client.token_fetches()
+    ));
+    printer.result(format_args!("Successfully signed {signed_ref}"));
+    printer.result(format_args!("Pushed the signature to {name}@{digest}"));
     Ok(())
 }
 

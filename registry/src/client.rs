@@ -1,0 +1,512 @@
+//! Repository operations of the distribution spec that signing needs: resolve a
+//! manifest (one HEAD), push blobs (monolithic POST where accepted, else POST + PUT),
+//! push a manifest by digest and see whether the registry indexed its subject
+//! (`OCI-Subject`), read manifests, probe the Referrers API, delete manifests.
+//! Authentication challenges are answered once and the result reused.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use notation_core::{Descriptor, Digest};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client as ReqwestClient, RequestBuilder, Response};
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+
+use crate::auth::{AuthCache, parse_challenge};
+use crate::credentials::Credential;
+use crate::error::{RegistryError, Result};
+use crate::http::{Http, TransportConfig};
+
+/// Media types accepted when resolving an artifact (notary-spec.md §3.3).
+pub const MANIFEST_ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.oci.artifact.manifest.v1+json";
+
+/// Looks up the credential for a registry (`host[:port]`).
+pub type CredentialFn = dyn Fn(&str) -> Result<Credential> + Send + Sync;
+
+/// A registry client shared by every repository of one process: one connection pool,
+/// one token cache, credentials looked up once per registry.
+pub struct Client {
+    http: Http,
+    auth: AuthCache,
+    credential_fn: Box<CredentialFn>,
+    credentials: Mutex<HashMap<String, Credential>>,
+    /// Registries seen to refuse single-request (monolithic POST) uploads.
+    no_monolithic: Mutex<HashSet<String>>,
+}
+
+/// What a manifest push returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestPush {
+    /// Stored. `subject_indexed` is true when the registry answered with
+    /// `OCI-Subject`, i.e. it keeps the Referrers API up to date itself.
+    Pushed {
+        /// The `OCI-Subject` header was present.
+        subject_indexed: bool,
+    },
+    /// The registry does not have a blob the manifest names (MANIFEST_BLOB_UNKNOWN).
+    BlobUnknown,
+}
+
+impl Client {
+    /// A client with `transport` settings and a credential lookup.
+    pub fn new(
+        transport: TransportConfig,
+        credential_fn: impl Fn(&str) -> Result<Credential> + Send + Sync + 'static,
+    ) -> Result<Client> {
+        Ok(Client {
+            http: Http::new(transport)?,
+            auth: AuthCache::default(),
+            credential_fn: Box::new(credential_fn),
+            credentials: Mutex::new(HashMap::new()),
+            no_monolithic: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Sends one line per HTTP exchange to `trace` (for `-d`).
+    pub fn set_trace(&mut self, trace: Box<crate::http::Trace>) {
+        self.http.set_trace(trace);
+    }
+
+    /// HTTP requests sent so far (every retry counts).
+    pub fn request_count(&self) -> u64 {
+        self.http.request_count()
+    }
+
+    /// Token requests made so far.
+    pub fn token_fetches(&self) -> u64 {
+        self.auth.token_fetches()
+    }
+
+    fn credential(&self, registry: &str) -> Result<Credential> {
+        if let Some(c) = self
+            .credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(registry)
+        {
+            return Ok(c.clone());
+        }
+        let c = (self.credential_fn)(registry)?;
+        self.credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(registry.to_owned(), c.clone());
+        Ok(c)
+    }
+
+    /// A repository handle. `push` asks for push rights up front, so one token covers
+    /// every request of a signing run.
+    pub fn repository<'a>(&'a self, registry: &str, name: &str, push: bool) -> Repository<'a> {
+        Repository {
+            client: self,
+            registry: registry.to_owned(),
+            name: name.to_owned(),
+            scope: format!(
+                "repository:{name}:{}",
+                if push { "pull,push" } else { "pull" }
+            ),
+        }
+    }
+
+    /// Checks that the registry answers `/v2/` with these credentials (for `login`).
+    pub fn check_login(&self, registry: &str) -> Result<()> {
+        let resp = self.send(registry, "", "checking the credentials", &|c, base| {
+            c.get(format!("{base}/v2/"))
+        })?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(status_error(registry, "checking the credentials", resp))
+        }
+    }
+
+    /// Sends a request, answering one authentication challenge if needed.
+    fn send(
+        &self,
+        registry: &str,
+        scope: &str,
+        _operation: &str,
+        build: &dyn Fn(&ReqwestClient, &str) -> RequestBuilder,
+    ) -> Result<Response> {
+        let base = self.http.base(registry);
+        let attempt = || {
+            self.http.send(registry, &|c| {
+                self.auth.apply(registry, scope, build(c, &base))
+            })
+        };
+        let resp = attempt()?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return Ok(resp);
+        }
+        let challenge = resp
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_challenge)
+            .ok_or_else(|| RegistryError::AuthenticationRequired {
+                registry: registry.to_owned(),
+            })?;
+        let credential = self.credential(registry)?;
+        self.auth
+            .authenticate(&self.http, registry, scope, &challenge, &credential)?;
+        let resp = attempt()?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(match credential {
+                Credential::Anonymous => RegistryError::AuthenticationRequired {
+                    registry: registry.to_owned(),
+                },
+                _ => RegistryError::CredentialsRejected {
+                    registry: registry.to_owned(),
+                },
+            });
+        }
+        Ok(resp)
+    }
+}
+
+/// One repository on one registry.
+pub struct Repository<'a> {
+    client: &'a Client,
+    registry: String,
+    name: String,
+    scope: String,
+}
+
+/// The registry's own error text from a distribution error body, as ": CODE: message".
+fn registry_detail(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<ErrorItem>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ErrorItem {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_str::<Errors>(body) {
+        Ok(e) if !e.errors.is_empty() => {
+            let parts: Vec<String> = e
+                .errors
+                .iter()
+                .map(|i| match (i.code.is_empty(), i.message.is_empty()) {
+                    (false, false) => format!("{}: {}", i.code, i.message),
+                    (false, true) => i.code.clone(),
+                    _ => i.message.clone(),
+                })
+                .collect();
+            format!(": {}", parts.join("; "))
+        }
+        _ => {
+            let line = body.lines().next().unwrap_or("").trim();
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", line.chars().take(200).collect::<String>())
+            }
+        }
+    }
+}
+
+fn status_error(registry: &str, operation: &str, resp: Response) -> RegistryError {
+    let status = resp.status().as_u16();
+    let detail = registry_detail(&resp.text().unwrap_or_default());
+    match status {
+        401 => RegistryError::CredentialsRejected {
+            registry: registry.to_owned(),
+        },
+        403 => RegistryError::Denied {
+            registry: registry.to_owned(),
+            what: operation.to_owned(),
+            message: detail.trim_start_matches(": ").to_owned(),
+        },
+        _ => RegistryError::Status {
+            registry: registry.to_owned(),
+            operation: operation.to_owned(),
+            status,
+            detail,
+        },
+    }
+}
+
+fn header(resp: &Response, name: impl reqwest::header::AsHeaderName) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn media_type_of(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+impl Repository<'_> {
+    /// `host[:port]`.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// Repository name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn send(
+        &self,
+        operation: &str,
+        build: &dyn Fn(&ReqwestClient, &str) -> RequestBuilder,
+    ) -> Result<Response> {
+        self.client
+            .send(&self.registry, &self.scope, operation, build)
+    }
+
+    fn protocol(&self, operation: &str, reason: impl Into<String>) -> RegistryError {
+        RegistryError::Protocol {
+            registry: self.registry.clone(),
+            operation: operation.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Resolves a tag or digest to the manifest's descriptor with one HEAD
+    /// (Content-Type, Docker-Content-Digest, Content-Length), falling back to a GET
+    /// when the registry leaves a header out.
+    pub fn resolve(&self, reference: &str) -> Result<Descriptor> {
+        let op = format!("resolving {}/{}:{reference}", self.registry, self.name);
+        let url = |base: &str| format!("{base}/v2/{}/manifests/{reference}", self.name);
+        let resp = self.send(&op, &|c, base| {
+            c.head(url(base)).header(ACCEPT, MANIFEST_ACCEPT)
+        })?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Err(RegistryError::NotFound {
+                registry: self.registry.clone(),
+                reference: format!("{}:{reference}", self.name).replace(":sha256:", "@sha256:"),
+                detail: String::new(),
+            });
+        }
+        if !resp.status().is_success() {
+            return Err(status_error(&self.registry, &op, resp));
+        }
+        let media_type = header(&resp, CONTENT_TYPE).map(|c| media_type_of(&c));
+        let digest = header(&resp, "docker-content-digest").and_then(|d| d.parse::<Digest>().ok());
+        let size = header(&resp, CONTENT_LENGTH).and_then(|l| l.parse::<u64>().ok());
+        let (media_type, digest, size) = match (media_type, digest, size) {
+            (Some(m), Some(d), Some(s)) if !m.is_empty() && s > 0 => (m, d, s),
+            _ => {
+                let (ct, bytes) = self.manifest(reference, MANIFEST_ACCEPT)?.ok_or_else(|| {
+                    self.protocol(&op, "the manifest disappeared between HEAD and GET")
+                })?;
+                (
+                    media_type_of(&ct),
+                    Digest::sha256_of(&bytes),
+                    bytes.len() as u64,
+                )
+            }
+        };
+        if let Ok(asked) = reference.parse::<Digest>()
+            && asked != digest
+        {
+            return Err(RegistryError::Protocol {
+                registry: self.registry.clone(),
+                operation: op,
+                reason: format!(
+                    "user input digest {asked} does not match the resolved digest {digest}"
+                ),
+            });
+        }
+        Ok(Descriptor::new(media_type, digest, size))
+    }
+
+    /// Reads a manifest; `None` when the registry does not have it.
+    pub fn manifest(&self, reference: &str, accept: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let op = format!(
+            "reading manifest {}/{}:{reference}",
+            self.registry, self.name
+        );
+        let resp = self.send(&op, &|c, base| {
+            c.get(format!("{base}/v2/{}/manifests/{reference}", self.name))
+                .header(ACCEPT, accept)
+        })?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(status_error(&self.registry, &op, resp));
+        }
+        let ct = header(&resp, CONTENT_TYPE).unwrap_or_default();
+        let bytes = resp
+            .bytes()
+            .map_err(|e| self.protocol(&op, format!("cannot read the body: {e}")))?;
+        Ok(Some((ct, bytes.to_vec())))
+    }
+
+    /// Uploads a blob: one monolithic `POST ?digest=` where the registry accepts it,
+    /// otherwise `POST` then `PUT <Location>&digest=`.
+    pub fn push_blob(&self, bytes: &[u8]) -> Result<Digest> {
+        let digest = Digest::sha256_of(bytes);
+        let op = format!("uploading blob {digest} to {}/{}", self.registry, self.name);
+        let monolithic = !self
+            .client
+            .no_monolithic
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&self.registry);
+        let resp = self.send(&op, &|c, base| {
+            let url = format!("{base}/v2/{}/blobs/uploads/", self.name);
+            if monolithic {
+                c.post(format!("{url}?digest={digest}"))
+                    .header(CONTENT_TYPE, "application/octet-stream")
+                    .body(bytes.to_vec())
+            } else {
+                c.post(url).header(CONTENT_LENGTH, "0")
+            }
+        })?;
+        match resp.status() {
+            StatusCode::CREATED => return Ok(digest),
+            StatusCode::ACCEPTED => {}
+            _ => return Err(status_error(&self.registry, &op, resp)),
+        }
+        if monolithic {
+            self.client
+                .no_monolithic
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(self.registry.clone());
+        }
+        let location = header(&resp, LOCATION)
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| {
+                self.protocol(
+                    &op,
+                    "the upload was accepted (202) but the response has no Location header",
+                )
+            })?;
+        let put = self.send(&op, &|c, base| {
+            let abs = if location.starts_with("http://") || location.starts_with("https://") {
+                location.clone()
+            } else {
+                format!("{base}{location}")
+            };
+            let sep = if abs.contains('?') { '&' } else { '?' };
+            c.put(format!("{abs}{sep}digest={digest}"))
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .body(bytes.to_vec())
+        })?;
+        if put.status() != StatusCode::CREATED {
+            return Err(status_error(&self.registry, &op, put));
+        }
+        Ok(digest)
+    }
+
+    /// Pushes a manifest under `reference` (a digest, or a tag for indexes).
+    pub fn push_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<ManifestPush> {
+        let op = format!(
+            "pushing manifest {}/{}:{reference}",
+            self.registry, self.name
+        )
+        .replace(":sha256:", "@sha256:");
+        let resp = self.send(&op, &|c, base| {
+            c.put(format!("{base}/v2/{}/manifests/{reference}", self.name))
+                .header(CONTENT_TYPE, media_type)
+                .body(bytes.to_vec())
+        })?;
+        if resp.status() == StatusCode::CREATED {
+            return Ok(ManifestPush::Pushed {
+                subject_indexed: resp.headers().contains_key("oci-subject"),
+            });
+        }
+        if resp.status() == StatusCode::BAD_REQUEST {
+            let body = resp.text().unwrap_or_default();
+            if body.contains("MANIFEST_BLOB_UNKNOWN") || body.contains("BLOB_UNKNOWN") {
+                return Ok(ManifestPush::BlobUnknown);
+            }
+            return Err(RegistryError::Status {
+                registry: self.registry.clone(),
+                operation: op,
+                status: 400,
+                detail: registry_detail(&body),
+            });
+        }
+        Err(status_error(&self.registry, &op, resp))
+    }
+
+    /// The Referrers API answer for `subject`, filtered to `artifact_type`; `None` when
+    /// the registry has no Referrers API (404, or not an image index).
+    pub fn referrers_api(
+        &self,
+        subject: &Digest,
+        artifact_type: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        let op = format!(
+            "listing referrers of {}/{}@{subject}",
+            self.registry, self.name
+        );
+        let resp = self.send(&op, &|c, base| {
+            c.get(format!(
+                "{base}/v2/{}/referrers/{subject}?artifactType={}",
+                self.name,
+                crate::auth::url_encode(artifact_type)
+            ))
+            .header(ACCEPT, notation_core::manifest::MEDIA_TYPE_IMAGE_INDEX)
+        })?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(status_error(&self.registry, &op, resp));
+        }
+        let ct = header(&resp, CONTENT_TYPE)
+            .map(|c| media_type_of(&c))
+            .unwrap_or_default();
+        if ct != notation_core::manifest::MEDIA_TYPE_IMAGE_INDEX {
+            return Ok(None);
+        }
+        let body = resp
+            .bytes()
+            .map_err(|e| self.protocol(&op, format!("cannot read the body: {e}")))?;
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| self.protocol(&op, format!("the referrers index is not JSON: {e}")))
+    }
+
+    /// Deletes a manifest by digest. Already gone counts as done.
+    pub fn delete_manifest(&self, digest: &Digest) -> Result<()> {
+        let op = format!("deleting manifest {}/{}@{digest}", self.registry, self.name);
+        let resp = self.send(&op, &|c, base| {
+            c.delete(format!("{base}/v2/{}/manifests/{digest}", self.name))
+        })?;
+        match resp.status() {
+            s if s.is_success() || s == StatusCode::NOT_FOUND => Ok(()),
+            _ => Err(status_error(&self.registry, &op, resp)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn registry_messages_are_kept() {
+        assert_eq!(
+            super::registry_detail(
+                r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#
+            ),
+            ": MANIFEST_UNKNOWN: manifest unknown"
+        );
+        assert_eq!(
+            super::registry_detail("upstream timed out\nmore"),
+            ": upstream timed out"
+        );
+        assert_eq!(super::registry_detail(""), "");
+    }
+}

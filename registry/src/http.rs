@@ -1,0 +1,280 @@
+//! HTTP transport to registries: HTTPS by default; plain HTTP for `localhost`, for
+//! `--insecure-registry`, and for config.json `insecureRegistries` (notary-spec.md
+//! §3.3). Connect and request time-outs so an unreachable registry fails in seconds.
+//! Bounded retries with back-off on 429/502/503/504 and on reset connections,
+//! honouring `Retry-After`. Connections are pooled and reused.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+
+use crate::error::{RegistryError, Result};
+
+/// Transport settings, resolved by the CLI.
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    /// `--insecure-registry`: plain HTTP for every registry of this call.
+    pub insecure_all: bool,
+    /// config.json `insecureRegistries` (host[:port], compared case-insensitively).
+    pub insecure_registries: Vec<String>,
+    /// Extra trusted CA certificates, PEM (from `SSL_CERT_FILE` / `SSL_CERT_DIR`).
+    pub extra_ca_pem: Vec<Vec<u8>>,
+    /// TCP connect time-out.
+    pub connect_timeout: Duration,
+    /// Whole-request time-out.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Longest `Retry-After` honoured.
+    pub max_retry_after: Duration,
+    /// User-Agent.
+    pub user_agent: String,
+}
+
+impl Default for TransportConfig {
+    fn default() -> TransportConfig {
+        TransportConfig {
+            insecure_all: false,
+            insecure_registries: Vec::new(),
+            extra_ca_pem: Vec::new(),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(60),
+            max_retries: 3,
+            max_retry_after: Duration::from_secs(10),
+            user_agent: concat!("notation-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+/// Receives one line per HTTP exchange (`-d`): method, URL and status only, never
+/// headers or bodies, so no credential can reach it.
+pub type Trace = dyn Fn(&str) + Send + Sync;
+
+/// A pooled HTTP client with the retry policy.
+pub struct Http {
+    client: Client,
+    config: TransportConfig,
+    requests: AtomicU64,
+    trace: Option<Box<Trace>>,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("requests", &self.requests)
+            .finish_non_exhaustive()
+    }
+}
+
+fn host_of(registry: &str) -> &str {
+    if registry.starts_with('[') {
+        return registry
+            .split_once(']')
+            .map(|(h, _)| &h[1..])
+            .unwrap_or(registry);
+    }
+    registry
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(registry)
+}
+
+impl Http {
+    /// Builds the client.
+    pub fn new(config: TransportConfig) -> Result<Http> {
+        let mut builder = Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(config.user_agent.clone())
+            .pool_max_idle_per_host(16);
+        for pem in &config.extra_ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                RegistryError::Credentials(format!(
+                    "cannot read the extra CA certificates (SSL_CERT_FILE/SSL_CERT_DIR): {e}"
+                ))
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder.build().map_err(|e| RegistryError::Unreachable {
+            registry: "-".into(),
+            reason: format!("cannot set up the HTTP client: {e}"),
+        })?;
+        Ok(Http {
+            client,
+            config,
+            requests: AtomicU64::new(0),
+            trace: None,
+        })
+    }
+
+    /// Sets the `-d` trace.
+    pub fn set_trace(&mut self, trace: Box<Trace>) {
+        self.trace = Some(trace);
+    }
+
+    /// `http` or `https` for a registry.
+    pub fn scheme(&self, registry: &str) -> &'static str {
+        let host = host_of(registry);
+        let insecure = self.config.insecure_all
+            || host.eq_ignore_ascii_case("localhost")
+            || self
+                .config
+                .insecure_registries
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(registry) || r.eq_ignore_ascii_case(host));
+        if insecure { "http" } else { "https" }
+    }
+
+    /// The base URL `<scheme>://<registry>`.
+    pub fn base(&self, registry: &str) -> String {
+        format!("{}://{registry}", self.scheme(registry))
+    }
+
+    /// The underlying client, to build requests.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Requests sent so far (every attempt counts), for benchmarks.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Sends a request built by `build`, retrying on 429/502/503/504 and on
+    /// connection failures up to the retry limit.
+    pub fn send(
+        &self,
+        registry: &str,
+        build: &dyn Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response> {
+        let mut attempt = 0;
+        loop {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome = match build(&self.client).build() {
+                Ok(req) => {
+                    let line = format!("{} {}", req.method(), req.url());
+                    let outcome = self.client.execute(req);
+                    if let Some(trace) = &self.trace {
+                        match &outcome {
+                            Ok(r) => trace(&format!("{line} -> {}", r.status().as_u16())),
+                            Err(e) => trace(&format!("{line} -> {}", describe(e))),
+                        }
+                    }
+                    outcome
+                }
+                Err(e) => Err(e),
+            };
+            let retry_in = match &outcome {
+                Ok(resp) if is_retryable_status(resp.status()) => {
+                    Some(self.retry_delay(resp, attempt))
+                }
+                Ok(_) => None,
+                // Refused or timed out: the registry is not there; fail fast.
+                Err(e) if e.is_timeout() || e.is_connect() => None,
+                // Reset or closed mid-request: worth another try.
+                Err(e) if e.is_request() || e.is_body() => Some(backoff(attempt)),
+                Err(_) => None,
+            };
+            match (retry_in, outcome) {
+                (Some(delay), _) if attempt < self.config.max_retries => {
+                    attempt += 1;
+                    std::thread::sleep(delay);
+                }
+                (_, Ok(resp)) => return Ok(resp),
+                (_, Err(e)) => {
+                    return Err(RegistryError::Unreachable {
+                        registry: registry.to_owned(),
+                        reason: describe(&e),
+                    });
+                }
+            }
+        }
+    }
+
+    fn retry_delay(&self, resp: &Response, attempt: u32) -> Duration {
+        resp.headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s).min(self.config.max_retry_after))
+            .unwrap_or_else(|| backoff(attempt))
+    }
+}
+
+fn is_retryable_status(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// 100 ms, 200 ms, 400 ms, … with up to 50% jitter.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let base = 100u64 << attempt.min(6);
+    Duration::from_millis(base + jitter(base / 2))
+}
+
+/// A random number in `0..=max` from the OS.
+pub(crate) fn jitter(max: u64) -> u64 {
+    let mut b = [0u8; 8];
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        return max / 2;
+    }
+    u64::from_le_bytes(b) % (max + 1)
+}
+
+/// A transport error in words: the innermost cause says what really happened.
+fn describe(e: &reqwest::Error) -> String {
+    let mut msg = if e.is_timeout() {
+        "the request timed out".to_owned()
+    } else if e.is_connect() {
+        "cannot connect".to_owned()
+    } else {
+        "the connection failed".to_owned()
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(cause) = last {
+        msg.push_str(": ");
+        msg.push_str(&cause);
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_rules() {
+        let h = Http::new(TransportConfig {
+            insecure_registries: vec!["Reg.Internal:5000".into(), "other.example".into()],
+            ..TransportConfig::default()
+        })
+        .unwrap();
+        assert_eq!(h.scheme("localhost:5000"), "http");
+        assert_eq!(h.scheme("localhost"), "http");
+        assert_eq!(h.scheme("reg.internal:5000"), "http");
+        assert_eq!(h.scheme("other.example:443"), "http");
+        assert_eq!(h.scheme("registry.example.com"), "https");
+        assert_eq!(h.scheme("127.0.0.1:5000"), "https");
+        let all = Http::new(TransportConfig {
+            insecure_all: true,
+            ..TransportConfig::default()
+        })
+        .unwrap();
+        assert_eq!(all.scheme("registry.example.com"), "http");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        assert!(
+            backoff(0) >= Duration::from_millis(100) && backoff(0) <= Duration::from_millis(150)
+        );
+        assert!(backoff(3) >= Duration::from_millis(800));
+        assert!(backoff(60) <= Duration::from_millis(9_600));
+    }
+}

@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v sha256sum >/dev/null || need_apt+=(coreutils)
 command -v python3 >/dev/null || need_apt+=(python3)
+# Real registries for the registry tests: CNCF distribution 2.8 (no Referrers API)
+# and htpasswd for its basic-auth configuration; chattr for a fault test.
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
+command -v chattr >/dev/null || need_apt+=(e2fsprogs)
 if ((${#need_apt[@]})); then
   echo "== installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
@@ -20,6 +25,12 @@ if ! python3 -c "import cryptography, cbor2" 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check cryptography cbor2 \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages cryptography cbor2
 fi
+# An OCI 1.1 registry with the Referrers API.
+if ! command -v ferro-oci-server >/dev/null && [ ! -x "$HOME/.cargo/bin/ferro-oci-server" ]; then
+  echo "== installing ferro-oci-server from crates.io"
+  cargo install --quiet --locked ferro-oci-server || cargo install --quiet ferro-oci-server
+fi
+export PATH="$PATH:$HOME/.cargo/bin"
 for tool in fmt clippy; do
   cargo "$tool" --version >/dev/null 2>&1 || rustup component add "$( [ $tool = fmt ] && echo rustfmt || echo clippy )"
 done

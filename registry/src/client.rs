@@ -151,6 +151,17 @@ impl Client {
             .authenticate(&self.http, registry, scope, &challenge, &credential)?;
         let resp = attempt()?;
         if resp.status() == StatusCode::UNAUTHORIZED {
+            let insufficient =
+                header(&resp, WWW_AUTHENTICATE).is_some_and(|h| h.contains("insufficient_scope"));
+            if insufficient && credential != Credential::Anonymous {
+                return Err(RegistryError::Denied {
+                    registry: registry.to_owned(),
+                    what: scope.to_owned(),
+                    message: registry_detail(&resp.text().unwrap_or_default())
+                        .trim_start_matches(": ")
+                        .to_owned(),
+                });
+            }
             return Err(match credential {
                 Credential::Anonymous => RegistryError::AuthenticationRequired {
                     registry: registry.to_owned(),

@@ -34,7 +34,7 @@ pub enum RegistryError {
         registry: String,
     },
     /// Credentials do not allow the operation.
-    #[error("access to {what} on {registry} was denied (HTTP 403): {message}")]
+    #[error("access to {what} on {registry} was denied: {message}")]
     Denied {
         /// host[:port]
         registry: String,

@@ -61,9 +61,24 @@ pub struct IndexUpdate {
     pub warnings: Vec<String>,
 }
 
+/// Reads of the index retried after an HTTP 500: distribution 2.8 answers 500 when
+/// the tag is read while another signer rewrites it (seen with eight concurrent
+/// signers); the read is idempotent, so trying again is safe.
+const READ_RETRIES: u32 = 6;
+
 /// Reads the index at the tag: its entries and digest; empty when there is none.
 fn read_index(repo: &Repository<'_>, tag: &str) -> Result<(Vec<Value>, Option<Digest>)> {
-    let Some((_, bytes)) = repo.manifest(tag, MEDIA_TYPE_IMAGE_INDEX)? else {
+    let mut attempt = 0;
+    let found = loop {
+        match repo.manifest(tag, MEDIA_TYPE_IMAGE_INDEX) {
+            Err(RegistryError::Status { status: 500, .. }) if attempt < READ_RETRIES => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(10 + jitter(30 * u64::from(attempt))));
+            }
+            other => break other?,
+        }
+    };
+    let Some((_, bytes)) = found else {
         return Ok((Vec::new(), None));
     };
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {

@@ -4,11 +4,14 @@
 #![allow(clippy::print_stderr)]
 
 mod harness;
+mod registry;
 
 mod cases {
     mod cert;
     mod interop;
     mod key;
+    mod login;
+    mod registry_sign;
     mod sign;
     mod sign_errors;
 }

@@ -356,26 +356,9 @@ fn sign_in_registry(
     let push_failed = || format!("failed to push the signature of {signed_ref}");
     repo.push_blob(&signed.envelope).with_context(push_failed)?;
     let digest = m.descriptor.digest.as_str();
-    let mut pushed = repo
-        .push_manifest(digest, manifest::MEDIA_TYPE_IMAGE_MANIFEST, &m.bytes)
-        .with_context(push_failed)?;
-    if pushed == ManifestPush::BlobUnknown {
-        printer.debug("the registry lacks the {} config blob; uploading it");
-        repo.push_blob(manifest::EMPTY_CONFIG)
+    let subject_indexed =
+        push_signature_manifest(&repo, &signed.envelope, digest, &m.bytes, printer)
             .with_context(push_failed)?;
-        pushed = repo
-            .push_manifest(digest, manifest::MEDIA_TYPE_IMAGE_MANIFEST, &m.bytes)
-            .with_context(push_failed)?;
-    }
-    let subject_indexed = match pushed {
-        ManifestPush::Pushed { subject_indexed } => subject_indexed,
-        ManifestPush::BlobUnknown => {
-            bail!(
-                "{}: the registry still reports a blob of the signature manifest as missing",
-                push_failed()
-            )
-        }
-    };
     let use_tag_schema = settings.force_referrers_tag
         || (!subject_indexed
             && repo
@@ -403,6 +386,40 @@ fn sign_in_registry(
     printer.result(format_args!("Successfully signed {signed_ref}"));
     printer.result(format_args!("Pushed the signature to {name}@{digest}"));
     Ok(())
+}
+
+/// Pushes the manifest by digest. The `{}` config blob is uploaded only when the
+/// registry reports a blob missing; because distribution 2.8 can briefly report a
+/// blob that concurrent signers are uploading as missing, that is retried a few
+/// times (re-uploading both blobs, which are content-addressed). Returns whether the
+/// registry indexed the subject itself (`OCI-Subject`).
+fn push_signature_manifest(
+    repo: &notation_registry::client::Repository<'_>,
+    envelope: &[u8],
+    digest: &str,
+    bytes: &[u8],
+    printer: &Printer,
+) -> Result<bool> {
+    const ATTEMPTS: u32 = 4;
+    for attempt in 1..=ATTEMPTS {
+        match repo.push_manifest(digest, manifest::MEDIA_TYPE_IMAGE_MANIFEST, bytes)? {
+            ManifestPush::Pushed { subject_indexed } => return Ok(subject_indexed),
+            ManifestPush::BlobUnknown if attempt < ATTEMPTS => {
+                printer.debug(
+                    "the registry reports a blob of the signature manifest missing; uploading it",
+                );
+                repo.push_blob(manifest::EMPTY_CONFIG)?;
+                if attempt > 1 {
+                    repo.push_blob(envelope)?;
+                    std::thread::sleep(std::time::Duration::from_millis(50 * u64::from(attempt)));
+                }
+            }
+            ManifestPush::BlobUnknown => break,
+        }
+    }
+    bail!(
+        "the registry still reports a blob of the signature manifest as missing after {ATTEMPTS} attempts"
+    )
 }
 
 /// Stores the envelope, config and manifest blobs, then lists the manifest in

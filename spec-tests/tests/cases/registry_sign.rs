@@ -523,3 +523,54 @@ fn persistent_faults_leave_no_index() {
     sign(&sb, &[&format!("{}/app@{digest}", no_location.host)]).fails_with("no Location header");
     assert!(reg.tag_index("app", &digest).is_none());
 }
+
+/// SSL_CERT_DIR works like SSL_CERT_FILE; HTTPS_PROXY is used (a dead proxy makes
+/// the live registry unreachable) and NO_PROXY bypasses it. Loopback only.
+#[test]
+fn ssl_cert_dir_and_proxies() {
+    let reg = TestRegistry::distribution_tls();
+    let (digest, _, _) = reg.push_artifact("app", "v1");
+    let r = format!("{}/app@{digest}", reg.host);
+    let mut sb = signer();
+    let certs = sb.path("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    std::fs::copy(reg.ca_pem.as_ref().unwrap(), certs.join("ca.pem")).unwrap();
+    sb.env
+        .push(("SSL_CERT_DIR".into(), certs.display().to_string()));
+    sign(&sb, &[&r]).ok();
+    sb.env
+        .push(("HTTPS_PROXY".into(), "http://127.0.0.1:1".into()));
+    sign(&sb, &[&r]).fails_with(&format!("cannot reach registry {}", reg.host));
+    sb.env.push(("NO_PROXY".into(), "127.0.0.1".into()));
+    sign(&sb, &[&r]).ok();
+    assert_eq!(
+        index_digests(&reg.tag_index("app", &digest).unwrap()).len(),
+        2
+    );
+}
+
+/// A blob upload that keeps failing: no manifest is pushed and no index written.
+#[test]
+fn failed_blob_upload_pushes_nothing_else() {
+    let reg = TestRegistry::distribution();
+    let (digest, _, _) = reg.push_artifact("app", "v1");
+    let baseline = reg.requests().len();
+    let rules = (0..6)
+        .map(|_| {
+            (
+                "POST".to_owned(),
+                "/blobs/uploads/".to_owned(),
+                Fault::Status503Once { retry_after: None },
+            )
+        })
+        .collect();
+    let proxy = FaultProxy::new(&reg, rules);
+    let sb = signer();
+    sign(&sb, &[&format!("{}/app@{digest}", proxy.host)]).fails_with("HTTP 503");
+    let after: Vec<String> = reg.requests().into_iter().skip(baseline).collect();
+    assert!(
+        after.iter().all(|r| !r.starts_with("PUT ")),
+        "something was pushed: {after:?}"
+    );
+    assert!(reg.tag_index("app", &digest).is_none());
+}

@@ -138,6 +138,40 @@ impl Sandbox {
         Run::from(self.command(args).output().expect("run notation"))
     }
 
+    /// Points `DOCKER_CONFIG` at a directory in the sandbox holding `config_json`.
+    pub fn docker_config(&mut self, config_json: &str) -> PathBuf {
+        let dir = self.path("docker");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), config_json).unwrap();
+        self.env.retain(|(k, _)| k != "DOCKER_CONFIG");
+        self.env
+            .push(("DOCKER_CONFIG".into(), dir.display().to_string()));
+        dir
+    }
+
+    /// Installs `docker-credential-<name>` (a shell script) on the sandbox's PATH.
+    pub fn credential_helper(&mut self, name: &str, script: &str) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let bin = self.path("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let helper = bin.join(format!("docker-credential-{name}"));
+        std::fs::write(&helper, script).unwrap();
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        if !self
+            .env
+            .iter()
+            .any(|(k, v)| k == "PATH" && v.starts_with(&bin.display().to_string()))
+        {
+            let path = format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            );
+            self.env.retain(|(k, _)| k != "PATH");
+            self.env.push(("PATH".into(), path));
+        }
+    }
+
     /// `cert generate-test --default <name>`.
     pub fn test_key(&self, name: &str) {
         self.run(&["cert", "generate-test", "--default", name]).ok();

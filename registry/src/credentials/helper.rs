@@ -358,6 +358,9 @@ fn spawn(exe: &Path, action: &str, deadline: Instant) -> std::io::Result<std::pr
     loop {
         let result = Command::new(exe)
             .arg(action)
+            // Registry credentials given to notation are not the helper's business.
+            .env_remove("NOTATION_USERNAME")
+            .env_remove("NOTATION_PASSWORD")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

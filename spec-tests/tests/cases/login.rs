@@ -101,26 +101,14 @@ fn login_password_stdin_and_errors() {
 fn login_stores_through_a_credential_helper() {
     let reg = TestRegistry::distribution_htpasswd("gus", "pw-gus");
     let (mut sb, docker) = docker_sandbox();
-    let bin = sb.path("bin");
-    std::fs::create_dir_all(&bin).unwrap();
     let record = sb.path("stored.json");
-    let helper = bin.join("docker-credential-rec");
-    std::fs::write(
-        &helper,
-        format!(
+    sb.credential_helper(
+        "rec",
+        &format!(
             "#!/bin/sh\n[ \"$1\" = store ] && cat > {}\nexit 0\n",
             record.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
     );
-    sb.env.retain(|(k, _)| k != "PATH");
-    sb.env.push(("PATH".into(), path));
     std::fs::create_dir_all(sb.config()).unwrap();
     std::fs::write(sb.config().join("config.json"), r#"{"credsStore":"rec"}"#).unwrap();
     let run = sb

@@ -2,8 +2,6 @@
 //! distribution 2.8 (no Referrers API: tag schema) and ferro-oci-server (OCI 1.1,
 //! Referrers API). notary-spec.md §3.3–§3.6.
 
-use std::os::unix::fs::PermissionsExt as _;
-
 use notation_core::SignatureFormat;
 use notation_core::envelope;
 use notation_core::payload::Payload;
@@ -267,19 +265,10 @@ fn htpasswd_credentials_from_each_source() {
         .push(("NOTATION_PASSWORD".into(), "s3cret".into()));
     sign(&env_sb, &[&r]).ok();
     let mut docker_sb = signer();
-    let docker = docker_sb.path("docker");
-    std::fs::create_dir_all(&docker).unwrap();
-    std::fs::write(
-        docker.join("config.json"),
-        format!(
-            r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#,
-            reg.host
-        ),
-    )
-    .unwrap();
-    docker_sb
-        .env
-        .push(("DOCKER_CONFIG".into(), docker.display().to_string()));
+    docker_sb.docker_config(&format!(
+        r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#,
+        reg.host
+    ));
     sign(&docker_sb, &[&r]).ok();
     assert_eq!(
         index_digests(&reg.tag_index("app", &digest).unwrap()).len(),
@@ -295,27 +284,11 @@ fn credential_helpers() {
     let (digest, _, _) = reg.push_artifact("app", "v1");
     let r = format!("{}/app@{digest}", reg.host);
     let mut sb = signer();
-    let bin = sb.path("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let helper = bin.join("docker-credential-fake");
-    std::fs::write(
-        &helper,
+    sb.credential_helper(
+        "fake",
         "#!/bin/sh\nread server\necho \"{\\\"ServerURL\\\":\\\"$server\\\",\\\"Username\\\":\\\"bob\\\",\\\"Secret\\\":\\\"pw-bob\\\"}\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
     );
-    sb.env.retain(|(k, _)| k != "PATH");
-    sb.env.push(("PATH".into(), path));
-    let docker = sb.path("docker");
-    std::fs::create_dir_all(&docker).unwrap();
-    std::fs::write(docker.join("config.json"), r#"{"credsStore":"fake"}"#).unwrap();
-    sb.env
-        .push(("DOCKER_CONFIG".into(), docker.display().to_string()));
+    let docker = sb.docker_config(r#"{"credsStore":"fake"}"#);
     sign(&sb, &[&r]).ok();
     // notation's own credHelpers win over Docker's config.
     std::fs::write(
@@ -372,19 +345,10 @@ fn token_auth_and_identity_tokens() {
     );
     assert_eq!(last.client_id.as_deref(), Some("notation"));
     let mut docker_sb = signer();
-    let docker = docker_sb.path("docker");
-    std::fs::create_dir_all(&docker).unwrap();
-    std::fs::write(
-        docker.join("config.json"),
-        format!(
-            r#"{{"auths":{{"{}":{{"identitytoken":"refresh-xyz"}}}}}}"#,
-            reg.host
-        ),
-    )
-    .unwrap();
-    docker_sb
-        .env
-        .push(("DOCKER_CONFIG".into(), docker.display().to_string()));
+    docker_sb.docker_config(&format!(
+        r#"{{"auths":{{"{}":{{"identitytoken":"refresh-xyz"}}}}}}"#,
+        reg.host
+    ));
     sign(&docker_sb, &[&r]).ok();
     sign(&sb, &["-u", "", "-p", "wrong-token", &r])
         .fails_with(&format!("the credentials for {} were rejected", reg.host));

@@ -76,6 +76,8 @@ pub struct AuthCache {
     known: Mutex<HashMap<(String, String), Authorization>>,
     /// Token requests made, for tests and benchmarks.
     token_fetches: Mutex<u64>,
+    /// Challenges answered (basic or bearer).
+    answered: Mutex<u64>,
 }
 
 #[derive(Deserialize)]
@@ -109,21 +111,36 @@ impl AuthCache {
         }
     }
 
+    /// Challenges answered so far.
+    pub fn answers(&self) -> u64 {
+        *self.answered.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Token requests made so far.
     pub fn token_fetches(&self) -> u64 {
         *self.token_fetches.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Answers a challenge with `credential`, asking for `scope`, and remembers the
-    /// result for (registry, scope).
+    /// Answers a challenge with `credential` and remembers the result for
+    /// (registry, `cache_scope`). A bearer token is requested for `cache_scope`
+    /// merged with the scope the challenge names (a DELETE, for example, needs the
+    /// `delete` action), so one token then covers every request of the run.
     pub fn authenticate(
         &self,
         http: &Http,
         registry: &str,
-        scope: &str,
+        cache_scope: &str,
         challenge: &Challenge,
         credential: &Credential,
     ) -> Result<()> {
+        let scope = match challenge {
+            Challenge::Bearer {
+                scope: Some(asked), ..
+            } => merge_scopes(cache_scope, asked),
+            _ => cache_scope.to_owned(),
+        };
+        let scope = scope.as_str();
+        *self.answered.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let auth = match challenge {
             Challenge::Basic => match credential {
                 Credential::Basic { username, password } => {
@@ -156,7 +173,7 @@ impl AuthCache {
         self.known
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert((registry.to_owned(), scope.to_owned()), auth);
+            .insert((registry.to_owned(), cache_scope.to_owned()), auth);
         Ok(())
     }
 
@@ -169,6 +186,26 @@ impl AuthCache {
         scope: &str,
         credential: &Credential,
     ) -> Result<Secret> {
+        // Credentials go to the realm only over TLS, unless the registry itself is
+        // plain HTTP (a test or --insecure-registry setup).
+        let realm_url = reqwest::Url::parse(realm).map_err(|_| RegistryError::Protocol {
+            registry: registry.to_owned(),
+            operation: "authenticating".into(),
+            reason: format!("the token realm {realm:?} is not a URL"),
+        })?;
+        if realm_url.scheme() != "https"
+            && http.scheme(registry) == "https"
+            && credential != &Credential::Anonymous
+        {
+            return Err(RegistryError::Protocol {
+                registry: registry.to_owned(),
+                operation: "authenticating".into(),
+                reason: format!(
+                    "the token realm {realm} is not HTTPS; refusing to send credentials over plain HTTP"
+                ),
+            });
+        }
+        let realm_label = format!("{} (token service of {registry})", realm_url.authority());
         *self.token_fetches.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let resp = match credential {
             Credential::IdentityToken(token) => {
@@ -186,7 +223,7 @@ impl AuthCache {
                     .map(|(k, v)| format!("{k}={}", url_encode(v)))
                     .collect::<Vec<_>>()
                     .join("&");
-                http.send(registry, &|c| {
+                http.send(&realm_label, &|c| {
                     c.post(realm)
                         .header(
                             reqwest::header::CONTENT_TYPE,
@@ -196,7 +233,8 @@ impl AuthCache {
                 })?
             }
             other => {
-                let mut query = vec![("scope", scope.to_owned())];
+                let mut query: Vec<(&str, String)> =
+                    scope.split(' ').map(|s| ("scope", s.to_owned())).collect();
                 if let Some(s) = service {
                     query.push(("service", s.to_owned()));
                 }
@@ -209,7 +247,7 @@ impl AuthCache {
                         .collect::<Vec<_>>()
                         .join("&")
                 );
-                http.send(registry, &|c| {
+                http.send(&realm_label, &|c| {
                     let req = c.get(&url);
                     match other {
                         Credential::Basic { username, password } => req.header(
@@ -259,6 +297,40 @@ impl AuthCache {
     }
 }
 
+/// Merges two token scopes: actions on the same `repository:<name>` are joined; other
+/// resources are kept as further space-separated scopes.
+pub fn merge_scopes(ours: &str, theirs: &str) -> String {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for scope in ours
+        .split(' ')
+        .chain(theirs.split(' '))
+        .filter(|s| !s.is_empty())
+    {
+        let (resource, actions) = scope.rsplit_once(':').unwrap_or((scope, ""));
+        let actions = actions
+            .split(',')
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned);
+        match out.iter_mut().find(|(r, _)| r == resource) {
+            Some((_, acts)) => {
+                for a in actions {
+                    if !acts.contains(&a) {
+                        acts.push(a);
+                    }
+                }
+            }
+            None => out.push((resource.to_owned(), actions.collect())),
+        }
+    }
+    out.into_iter()
+        .map(|(r, mut a)| {
+            a.sort();
+            format!("{r}:{}", a.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Percent-encodes a query or form value (RFC 3986 unreserved characters kept).
 pub(crate) fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -297,6 +369,22 @@ mod tests {
             parse_challenge("Bearer service=x"),
             None,
             "realm is required"
+        );
+    }
+
+    #[test]
+    fn merges_scopes() {
+        assert_eq!(
+            merge_scopes("repository:a/b:pull,push", "repository:a/b:delete"),
+            "repository:a/b:delete,pull,push"
+        );
+        assert_eq!(
+            merge_scopes("repository:a:pull,push", "repository:a:pull"),
+            "repository:a:pull,push"
+        );
+        assert_eq!(
+            merge_scopes("repository:a:pull", "registry:catalog:*"),
+            "repository:a:pull registry:catalog:*"
         );
     }
 

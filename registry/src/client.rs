@@ -109,12 +109,13 @@ impl Client {
     }
 
     /// Checks that the registry answers `/v2/` with these credentials (for `login`).
-    pub fn check_login(&self, registry: &str) -> Result<()> {
-        let resp = self.send(registry, "", "checking the credentials", &|c, base| {
-            c.get(format!("{base}/v2/"))
-        })?;
+    /// Returns false when the registry never asked for credentials, so they were not
+    /// actually checked.
+    pub fn check_login(&self, registry: &str) -> Result<bool> {
+        let before = self.auth.answers();
+        let resp = self.send(registry, "", true, &|c, base| c.get(format!("{base}/v2/")))?;
         if resp.status().is_success() {
-            Ok(())
+            Ok(self.auth.answers() > before)
         } else {
             Err(status_error(registry, "checking the credentials", resp))
         }
@@ -125,12 +126,12 @@ impl Client {
         &self,
         registry: &str,
         scope: &str,
-        _operation: &str,
+        retry: bool,
         build: &dyn Fn(&ReqwestClient, &str) -> RequestBuilder,
     ) -> Result<Response> {
         let base = self.http.base(registry);
         let attempt = || {
-            self.http.send(registry, &|c| {
+            self.http.send_with(registry, retry, &|c| {
                 self.auth.apply(registry, scope, build(c, &base))
             })
         };
@@ -157,7 +158,7 @@ impl Client {
                 return Err(RegistryError::Denied {
                     registry: registry.to_owned(),
                     what: scope.to_owned(),
-                    message: registry_detail(&resp.text().unwrap_or_default())
+                    message: registry_detail(&body_text(resp))
                         .trim_start_matches(": ")
                         .to_owned(),
                 });
@@ -220,9 +221,19 @@ fn registry_detail(body: &str) -> String {
     }
 }
 
+/// Largest manifest or index read (notation's limit for signature manifests).
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+/// Largest error body read.
+const MAX_ERROR_BYTES: u64 = 64 << 10;
+
+fn body_text(resp: Response) -> String {
+    String::from_utf8_lossy(&crate::http::read_limited(resp, MAX_ERROR_BYTES).unwrap_or_default())
+        .into_owned()
+}
+
 fn status_error(registry: &str, operation: &str, resp: Response) -> RegistryError {
     let status = resp.status().as_u16();
-    let detail = registry_detail(&resp.text().unwrap_or_default());
+    let detail = registry_detail(&body_text(resp));
     match status {
         401 => RegistryError::CredentialsRejected {
             registry: registry.to_owned(),
@@ -270,11 +281,10 @@ impl Repository<'_> {
 
     fn send(
         &self,
-        operation: &str,
+        _operation: &str,
         build: &dyn Fn(&ReqwestClient, &str) -> RequestBuilder,
     ) -> Result<Response> {
-        self.client
-            .send(&self.registry, &self.scope, operation, build)
+        self.client.send(&self.registry, &self.scope, true, build)
     }
 
     fn protocol(&self, operation: &str, reason: impl Into<String>) -> RegistryError {
@@ -351,10 +361,9 @@ impl Repository<'_> {
             return Err(status_error(&self.registry, &op, resp));
         }
         let ct = header(&resp, CONTENT_TYPE).unwrap_or_default();
-        let bytes = resp
-            .bytes()
-            .map_err(|e| self.protocol(&op, format!("cannot read the body: {e}")))?;
-        Ok(Some((ct, bytes.to_vec())))
+        let bytes = crate::http::read_limited(resp, MAX_MANIFEST_BYTES)
+            .map_err(|e| self.protocol(&op, e))?;
+        Ok(Some((ct, bytes)))
     }
 
     /// Uploads a blob: one monolithic `POST ?digest=` where the registry accepts it,
@@ -398,17 +407,37 @@ impl Repository<'_> {
                     "the upload was accepted (202) but the response has no Location header",
                 )
             })?;
-        let put = self.send(&op, &|c, base| {
-            let abs = if location.starts_with("http://") || location.starts_with("https://") {
-                location.clone()
-            } else {
-                format!("{base}{location}")
-            };
-            let sep = if abs.contains('?') { '&' } else { '?' };
-            c.put(format!("{abs}{sep}digest={digest}"))
+        // The Location may be relative (to the upload URL) or absolute. Credentials
+        // go only to the registry's own origin, and never from HTTPS down to HTTP.
+        let base = self.client.http.base(&self.registry);
+        let upload_url = format!("{base}/v2/{}/blobs/uploads/", self.name);
+        let mut target = reqwest::Url::parse(&upload_url)
+            .and_then(|u| u.join(&location))
+            .map_err(|_| {
+                self.protocol(
+                    &op,
+                    format!("the upload Location {location:?} is not a URL"),
+                )
+            })?;
+        if base.starts_with("https://") && target.scheme() != "https" {
+            return Err(self.protocol(
+                &op,
+                "the upload Location downgrades HTTPS to plain HTTP; refusing to send the blob",
+            ));
+        }
+        target
+            .query_pairs_mut()
+            .append_pair("digest", digest.as_str());
+        let put_request = |c: &ReqwestClient| {
+            c.put(target.clone())
                 .header(CONTENT_TYPE, "application/octet-stream")
                 .body(bytes.to_vec())
-        })?;
+        };
+        let put = if crate::http::same_origin(&base, target.as_str()) {
+            self.send(&op, &|c, _| put_request(c))?
+        } else {
+            self.client.http.send(&self.registry, &put_request)?
+        };
         if put.status() != StatusCode::CREATED {
             return Err(status_error(&self.registry, &op, put));
         }
@@ -422,23 +451,46 @@ impl Repository<'_> {
         media_type: &str,
         bytes: &[u8],
     ) -> Result<ManifestPush> {
+        self.push_manifest_with(reference, media_type, bytes, true)
+    }
+
+    /// Pushes a manifest once, without transport retries: for the referrers index,
+    /// whose caller re-reads and merges instead of replaying a possibly stale write.
+    pub fn push_manifest_once(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<ManifestPush> {
+        self.push_manifest_with(reference, media_type, bytes, false)
+    }
+
+    fn push_manifest_with(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+        retry: bool,
+    ) -> Result<ManifestPush> {
         let op = format!(
             "pushing manifest {}/{}:{reference}",
             self.registry, self.name
         )
         .replace(":sha256:", "@sha256:");
-        let resp = self.send(&op, &|c, base| {
-            c.put(format!("{base}/v2/{}/manifests/{reference}", self.name))
-                .header(CONTENT_TYPE, media_type)
-                .body(bytes.to_vec())
-        })?;
+        let resp = self
+            .client
+            .send(&self.registry, &self.scope, retry, &|c, base| {
+                c.put(format!("{base}/v2/{}/manifests/{reference}", self.name))
+                    .header(CONTENT_TYPE, media_type)
+                    .body(bytes.to_vec())
+            })?;
         if resp.status() == StatusCode::CREATED {
             return Ok(ManifestPush::Pushed {
                 subject_indexed: resp.headers().contains_key("oci-subject"),
             });
         }
         if resp.status() == StatusCode::BAD_REQUEST {
-            let body = resp.text().unwrap_or_default();
+            let body = body_text(resp);
             if body.contains("MANIFEST_BLOB_UNKNOWN") || body.contains("BLOB_UNKNOWN") {
                 return Ok(ManifestPush::BlobUnknown);
             }
@@ -483,9 +535,8 @@ impl Repository<'_> {
         if ct != notation_core::manifest::MEDIA_TYPE_IMAGE_INDEX {
             return Ok(None);
         }
-        let body = resp
-            .bytes()
-            .map_err(|e| self.protocol(&op, format!("cannot read the body: {e}")))?;
+        let body = crate::http::read_limited(resp, MAX_MANIFEST_BYTES)
+            .map_err(|e| self.protocol(&op, e))?;
         serde_json::from_slice(&body)
             .map(Some)
             .map_err(|e| self.protocol(&op, format!("the referrers index is not JSON: {e}")))

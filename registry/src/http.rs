@@ -149,12 +149,38 @@ impl Http {
         registry: &str,
         build: &dyn Fn(&Client) -> RequestBuilder,
     ) -> Result<Response> {
+        self.send_with(registry, true, build)
+    }
+
+    /// [`Http::send`], with retries only when `retry` is set. A write that must not be
+    /// replayed late (the referrers index, built from a read that may be stale by
+    /// then) is sent once and its caller decides.
+    pub fn send_with(
+        &self,
+        registry: &str,
+        retry: bool,
+        build: &dyn Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response> {
+        let max_retries = if retry { self.config.max_retries } else { 0 };
         let mut attempt = 0;
         loop {
             self.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = match build(&self.client).build() {
                 Ok(req) => {
-                    let line = format!("{} {}", req.method(), req.url());
+                    // Queries can carry upload state or pre-signed tokens: not traced.
+                    let url = req.url();
+                    let query = if url.query().is_some() {
+                        "?<redacted>"
+                    } else {
+                        ""
+                    };
+                    let line = format!(
+                        "{} {}://{}{}{query}",
+                        req.method(),
+                        url.scheme(),
+                        url.authority(),
+                        url.path()
+                    );
                     let outcome = self.client.execute(req);
                     if let Some(trace) = &self.trace {
                         match &outcome {
@@ -178,7 +204,7 @@ impl Http {
                 Err(_) => None,
             };
             match (retry_in, outcome) {
-                (Some(delay), _) if attempt < self.config.max_retries => {
+                (Some(delay), _) if attempt < max_retries => {
                     attempt += 1;
                     std::thread::sleep(delay);
                 }
@@ -200,6 +226,33 @@ impl Http {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(|s| Duration::from_secs(s).min(self.config.max_retry_after))
             .unwrap_or_else(|| backoff(attempt))
+    }
+}
+
+/// Reads at most `limit` bytes of a body; more is an error, so a misbehaving server
+/// cannot make us buffer without bound.
+pub fn read_limited(resp: Response, limit: u64) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut buf = Vec::new();
+    resp.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read the body: {e}"))?;
+    if buf.len() as u64 > limit {
+        return Err(format!("the body is larger than the {limit}-byte limit"));
+    }
+    Ok(buf)
+}
+
+/// True when `url` is on the registry's own origin (scheme, host and port), the only
+/// place its credentials may be sent.
+pub fn same_origin(base: &str, url: &str) -> bool {
+    match (reqwest::Url::parse(base), reqwest::Url::parse(url)) {
+        (Ok(a), Ok(b)) => {
+            a.scheme() == b.scheme()
+                && a.host_str() == b.host_str()
+                && a.port_or_known_default() == b.port_or_known_default()
+        }
+        _ => false,
     }
 }
 
@@ -267,6 +320,31 @@ mod tests {
         })
         .unwrap();
         assert_eq!(all.scheme("registry.example.com"), "http");
+    }
+
+    #[test]
+    fn origins() {
+        assert!(same_origin(
+            "https://reg.example",
+            "https://reg.example:443/v2/x"
+        ));
+        assert!(same_origin(
+            "http://localhost:5000",
+            "http://localhost:5000/v2/a?b=c"
+        ));
+        assert!(!same_origin(
+            "http://localhost:5000",
+            "http://127.0.0.1:5000/v2/a"
+        ));
+        assert!(!same_origin(
+            "https://reg.example",
+            "http://reg.example/v2/x"
+        ));
+        assert!(!same_origin(
+            "https://reg.example",
+            "https://evil.example/v2/x"
+        ));
+        assert!(!same_origin("https://reg.example", "not a url"));
     }
 
     #[test]

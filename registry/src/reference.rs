@@ -55,9 +55,21 @@ fn valid_repository(repo: &str) -> bool {
 }
 
 fn valid_registry(host: &str) -> bool {
-    let (name, port) = match host.rsplit_once(':') {
-        Some((n, p)) if !n.ends_with(']') || host.starts_with('[') => (n, Some(p)),
-        _ => (host, None),
+    let (name, port) = if host.starts_with('[') {
+        // [IPv6] or [IPv6]:port
+        match host.split_once(']') {
+            Some((_, "")) => (host, None),
+            Some((addr, rest)) => match rest.strip_prefix(':') {
+                Some(p) => (&host[..addr.len() + 1], Some(p)),
+                None => return false,
+            },
+            None => return false,
+        }
+    } else {
+        match host.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        }
     };
     let port_ok =
         port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|c| c.is_ascii_digit()));
@@ -156,6 +168,11 @@ mod tests {
         assert_eq!(r.to_string(), "registry.example.com/net-monitor:v1");
         let r = Reference::parse("localhost:5000/app:1.0").unwrap();
         assert_eq!(r.registry, "localhost:5000");
+        assert_eq!(Reference::parse("[::1]/app:v1").unwrap().registry, "[::1]");
+        assert_eq!(
+            Reference::parse("[::1]:5000/app:v1").unwrap().registry,
+            "[::1]:5000"
+        );
     }
 
     #[test]

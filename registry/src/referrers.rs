@@ -67,10 +67,14 @@ pub struct IndexUpdate {
 const READ_RETRIES: u32 = 6;
 
 /// Reads the index at the tag: its entries and digest; empty when there is none.
+/// Anything at the tag that is not an image index is refused, never overwritten
+/// (nor later deleted as "outdated").
 fn read_index(repo: &Repository<'_>, tag: &str) -> Result<(Vec<Value>, Option<Digest>)> {
     let mut attempt = 0;
     let found = loop {
-        match repo.manifest(tag, MEDIA_TYPE_IMAGE_INDEX) {
+        // Accept every manifest type: asked for an index only, distribution answers 404
+        // for a tag holding an image manifest, which would then be overwritten.
+        match repo.manifest(tag, crate::client::MANIFEST_ACCEPT) {
             Err(RegistryError::Status { status: 500, .. }) if attempt < READ_RETRIES => {
                 attempt += 1;
                 std::thread::sleep(Duration::from_millis(10 + jitter(30 * u64::from(attempt))));
@@ -78,19 +82,29 @@ fn read_index(repo: &Repository<'_>, tag: &str) -> Result<(Vec<Value>, Option<Di
             other => break other?,
         }
     };
-    let Some((_, bytes)) = found else {
+    let Some((content_type, bytes)) = found else {
         return Ok((Vec::new(), None));
     };
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
+    let not_index = |why: &str| RegistryError::Protocol {
         registry: repo.registry().to_owned(),
         operation: format!("reading the referrers index {tag}"),
-        reason: format!("not JSON: {e}"),
-    })?;
+        reason: format!(
+            "the tag holds something that is not an image index ({why}); it is left untouched"
+        ),
+    };
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| not_index("not JSON"))?;
+    let media_type = v
+        .get("mediaType")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| content_type.split(';').next().unwrap_or("").trim());
+    if media_type != MEDIA_TYPE_IMAGE_INDEX {
+        return Err(not_index(&format!("media type {media_type:?}")));
+    }
     let entries = v
         .get("manifests")
         .and_then(Value::as_array)
         .cloned()
-        .unwrap_or_default();
+        .ok_or_else(|| not_index("no manifests array"))?;
     Ok((entries, Some(Digest::sha256_of(&bytes))))
 }
 
@@ -98,7 +112,19 @@ fn contains(entries: &[Value], digest: &str) -> bool {
     entries.iter().any(|e| entry_digest(e) == Some(digest))
 }
 
+/// A failure worth another read-merge-write round rather than giving up.
+fn transient(e: &RegistryError) -> bool {
+    matches!(e, RegistryError::Unreachable { .. })
+        || matches!(e, RegistryError::Status { status, .. } if *status == 429 || *status >= 500)
+}
+
 /// Adds `manifest` to the referrers index of `subject` and makes sure it stays there.
+///
+/// Each round reads the index, merges (keeping every entry seen in any earlier read
+/// of this run, so an entry a stale writer dropped is put back), and writes it once,
+/// without transport retries: a write replayed seconds later would be built from a
+/// stale read. A transient failure starts a new round. The run ends when our entry
+/// has been read back twice, a pause apart that exceeds the slowest write seen.
 pub fn add_to_tag_index(
     repo: &Repository<'_>,
     subject: &Digest,
@@ -108,8 +134,10 @@ pub fn add_to_tag_index(
     let want = manifest.digest.as_str();
     let mut update = IndexUpdate::default();
     let mut replaced: Vec<Digest> = Vec::new();
+    let mut remembered: Vec<Value> = Vec::new();
     let mut seen_once = false;
-    for attempt in 1..=MAX_ATTEMPTS {
+    let mut slowest_write = Duration::from_millis(20);
+    for attempt in 1..=MAX_ATTEMPTS + 1 {
         let (entries, current) = read_index(repo, &tag)?;
         if contains(&entries, want) {
             if seen_once || update.writes == 0 {
@@ -123,30 +151,43 @@ pub fn add_to_tag_index(
             }
             seen_once = true;
             // A writer that read the index before our write may still overwrite it:
-            // look again after a pause longer than a read-modify-write.
-            std::thread::sleep(Duration::from_millis(40 + jitter(60)));
+            // look again after a pause longer than a write takes.
+            std::thread::sleep(slowest_write * 2 + Duration::from_millis(40 + jitter(60)));
             continue;
+        }
+        if attempt > MAX_ATTEMPTS {
+            break;
         }
         seen_once = false;
         let mut seen = HashSet::new();
-        let mut merged: Vec<Value> = entries
-            .into_iter()
-            .filter(|e| entry_digest(e).is_some_and(|d| seen.insert(d.to_owned())))
-            .collect();
+        let mut merged: Vec<Value> = Vec::new();
+        for e in entries.iter().chain(remembered.iter()) {
+            if let Some(d) = entry_digest(e)
+                && seen.insert(d.to_owned())
+            {
+                merged.push(e.clone());
+            }
+        }
+        remembered = merged.clone();
         merged.push(index_entry(manifest));
-        match repo.push_manifest(&tag, MEDIA_TYPE_IMAGE_INDEX, &index_bytes(&merged))? {
-            ManifestPush::Pushed { .. } => {}
-            ManifestPush::BlobUnknown => {
+        let started = std::time::Instant::now();
+        match repo.push_manifest_once(&tag, MEDIA_TYPE_IMAGE_INDEX, &index_bytes(&merged)) {
+            Ok(ManifestPush::Pushed { .. }) => {
+                update.writes += 1;
+                slowest_write = slowest_write.max(started.elapsed());
+                if let Some(old) = current {
+                    replaced.push(old);
+                }
+            }
+            Ok(ManifestPush::BlobUnknown) => {
                 return Err(RegistryError::Protocol {
                     registry: repo.registry().to_owned(),
                     operation: format!("writing the referrers index {tag}"),
                     reason: "the registry says a listed manifest does not exist".into(),
                 });
             }
-        }
-        update.writes += 1;
-        if let Some(old) = current {
-            replaced.push(old);
+            Err(e) if transient(&e) && attempt < MAX_ATTEMPTS => {}
+            Err(e) => return Err(e),
         }
         std::thread::sleep(Duration::from_millis(jitter(20 * u64::from(attempt))));
     }

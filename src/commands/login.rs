@@ -67,9 +67,14 @@ pub fn login(args: LoginArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Resu
     let transport = crate::registry_setup::transport(insecure_registry, env, &config)?;
     let checked = credential.clone();
     let client = Client::new(transport, move |_| Ok(checked.clone()))?;
-    client
+    let challenged = client
         .check_login(&registry)
         .with_context(|| format!("login to {registry} refused; nothing was stored"))?;
+    if !challenged {
+        printer.warn(format_args!(
+            "{registry} did not ask for credentials, so they could not be checked; they are stored anyway"
+        ));
+    }
     let store = CredentialStore::new(credential_config(env, &config));
     match store.store(&registry, &credential)? {
         StoredIn::Helper(name) => printer.info(format_args!("stored the credentials with docker-credential-{name}")),

@@ -126,8 +126,15 @@ fn distribution_digest_reference_cose_appends_and_cleans_up() {
         .into_iter()
         .filter(|r| r.starts_with("DELETE "))
         .collect();
-    assert_eq!(deletes.len(), 1, "{deletes:?}");
-    let _ = old_index_digest;
+    assert_eq!(
+        deletes,
+        vec![format!("DELETE /v2/app/manifests/{old_index_digest}")]
+    );
+    assert!(
+        reg.manifest("app", old_index_digest.as_str()).is_none(),
+        "outdated index removed"
+    );
+    assert!(!second.stderr.contains("Warning"), "{}", second.stderr);
 }
 
 /// ferro-oci-server has the Referrers API: the signature is found there and no tag
@@ -337,7 +344,12 @@ fn token_auth_and_identity_tokens() {
             .any(|s| s == "repository:app:pull,push"),
         "{fetched:?}"
     );
-    sign(&sb, &["-u", "", "-p", "refresh-xyz", &r]).ok();
+    let second = sign(&sb, &["-u", "", "-p", "refresh-xyz", &r]).ok();
+    assert!(
+        !second.stderr.contains("Warning"),
+        "outdated index deleted with a token: {}",
+        second.stderr
+    );
     let last = tokens.requests().last().cloned().unwrap();
     assert_eq!(
         (last.method.as_str(), last.grant_type.as_deref()),
@@ -537,4 +549,121 @@ fn failed_blob_upload_pushes_nothing_else() {
         "something was pushed: {after:?}"
     );
     assert!(reg.tag_index("app", &digest).is_none());
+}
+
+/// A tag `sha256-<hex>` that holds something other than an image index is never
+/// overwritten or deleted: signing fails with one line and the manifest survives.
+#[test]
+fn non_index_at_the_referrers_tag_is_left_alone() {
+    let reg = TestRegistry::distribution();
+    let (digest, _, _) = reg.push_artifact("app", "v1");
+    let (other, _, _) = reg.push_artifact("app", "other");
+    let (_, body) = reg.manifest("app", &other).unwrap();
+    let tag = format!("sha256-{}", digest.trim_start_matches("sha256:"));
+    reg.put_manifest(
+        "app",
+        &tag,
+        "application/vnd.oci.image.manifest.v1+json",
+        &body,
+    );
+    let sb = signer();
+    sign(&sb, &[&format!("{}/app@{digest}", reg.host)]).fails_with("is not an image index");
+    assert!(
+        reg.manifest("app", &other).is_some(),
+        "the other artifact still exists"
+    );
+    assert!(reg.manifest("app", "other").is_some(), "and keeps its tag");
+    assert!(!reg.requests().iter().any(|r| r.starts_with("DELETE ")));
+}
+
+/// A signer whose index write fails transiently (503 with Retry-After) does not
+/// replay that write later from a stale read: a second signer that finished in the
+/// meantime keeps its entry.
+#[test]
+fn a_delayed_index_write_does_not_drop_another_signature() {
+    let reg = TestRegistry::distribution();
+    let (digest, _, _) = reg.push_artifact("app", "v1");
+    let proxy = FaultProxy::new(
+        &reg,
+        vec![(
+            "PUT".into(),
+            "/manifests/sha256-".into(),
+            Fault::Status503Once {
+                retry_after: Some(2),
+            },
+        )],
+    );
+    let sb = signer();
+    let slow = sb
+        .command(&["sign", &format!("{}/app@{digest}", proxy.host)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let fast = sign(&sb, &[&format!("{}/app@{digest}", reg.host)]).ok();
+    let slow = slow.wait_with_output().unwrap();
+    assert!(
+        slow.status.success(),
+        "{}",
+        String::from_utf8_lossy(&slow.stderr)
+    );
+    let slow_sig = String::from_utf8_lossy(&slow.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .rsplit_once('@')
+        .unwrap()
+        .1
+        .to_owned();
+    let mut listed = index_digests(&reg.tag_index("app", &digest).unwrap());
+    listed.sort();
+    let mut want = vec![pushed_digest(&fast), slow_sig];
+    want.sort();
+    assert_eq!(listed, want);
+}
+
+/// An upload Location on another origin gets the blob without the registry's
+/// credentials: here the real registry then refuses it (401), so signing fails
+/// rather than leaking the password to whatever host the Location names.
+#[test]
+fn credentials_do_not_follow_a_foreign_upload_location() {
+    let reg = TestRegistry::distribution_htpasswd("ivy", "pw-ivy");
+    let (digest, _, _) = reg.push_artifact("app", "v1");
+    let proxy = FaultProxy::new(
+        &reg,
+        vec![(
+            "POST".into(),
+            "/blobs/uploads/".into(),
+            Fault::KeepUpstreamLocation,
+        )],
+    );
+    let sb = signer();
+    let msg = sign(
+        &sb,
+        &[
+            "-u",
+            "ivy",
+            "-p",
+            "pw-ivy",
+            &format!("{}/app@{digest}", proxy.host),
+        ],
+    )
+    .fails_with("failed to push the signature");
+    assert!(
+        msg.contains("401") || msg.contains("rejected") || msg.contains("authentication"),
+        "{msg}"
+    );
+    // Through the registry's own origin the same credentials work.
+    sign(
+        &sb,
+        &[
+            "-u",
+            "ivy",
+            "-p",
+            "pw-ivy",
+            &format!("{}/app@{digest}", reg.host),
+        ],
+    )
+    .ok();
 }

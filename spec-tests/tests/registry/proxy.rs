@@ -20,11 +20,17 @@ pub enum Fault {
     DropConnectionOnce,
     /// Forward, but remove `Location` from the response; fires every time.
     StripLocationHeader,
+    /// Forward, but pass an absolute `Location` through unchanged, so it names the
+    /// upstream (another origin than the proxy); fires every time.
+    KeepUpstreamLocation,
 }
 
 impl Fault {
     fn once(&self) -> bool {
-        !matches!(self, Fault::StripLocationHeader)
+        !matches!(
+            self,
+            Fault::StripLocationHeader | Fault::KeepUpstreamLocation
+        )
     }
 }
 
@@ -164,6 +170,7 @@ fn serve(state: &State, client: TcpStream) {
             }
             other => {
                 let strip = other == Some(Fault::StripLocationHeader);
+                let keep = other == Some(Fault::KeepUpstreamLocation);
                 match forward(state, &method, &target, &req) {
                     Ok((status_line, headers, body)) => {
                         let mut out: Vec<(String, String)> = Vec::new();
@@ -178,6 +185,9 @@ fn serve(state: &State, client: TcpStream) {
                                 "connection" | "keep-alive" | "transfer-encoding" => {}
                                 "content-length" if !keep_length => {}
                                 "location" if strip => {}
+                                "location" if keep => {
+                                    out.push((k, v.replace("localhost:", "127.0.0.1:")))
+                                }
                                 "location" => out.push((k, rewrite_location(state, &v))),
                                 _ => out.push((k, v)),
                             }

@@ -48,6 +48,12 @@ pub enum Command {
         #[command(subcommand)]
         command: CertCommand,
     },
+    /// Manage plugins
+    Plugin {
+        /// Plugin command.
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Log in to a registry
     Login(LoginArgs),
     /// Log out from a registry
@@ -168,6 +174,9 @@ pub struct SignArgs {
     /// Deprecated: use --force-referrers-tag=false
     #[arg(long = "allow-referrers-api", value_name = "bool", num_args = 0..=1, require_equals = true, default_missing_value = "true", hide = true)]
     pub allow_referrers_api: Option<bool>,
+    /// How long a plugin may take per command (Go duration, default 5m; or NOTATION_PLUGIN_TIMEOUT in seconds)
+    #[arg(long = "plugin-timeout", value_name = "duration")]
+    pub plugin_timeout: Option<String>,
     /// Logging flags.
     #[command(flatten)]
     pub log: LogArgs,
@@ -266,6 +275,52 @@ pub struct GenerateTestArgs {
     /// Mark as the default signing key
     #[arg(long)]
     pub default: bool,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `notation plugin` subcommands.
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// List installed plugins
+    #[command(alias = "ls")]
+    List(LogArgs),
+    /// Uninstall a plugin
+    #[command(alias = "rm", alias = "remove")]
+    Uninstall(PluginUninstallArgs),
+    /// Run a plugin through the plugin contract and report every violation
+    Check(PluginCheckArgs),
+}
+
+/// `notation plugin uninstall`.
+#[derive(Args)]
+#[command(override_usage = "notation plugin uninstall [flags] <plugin_name>")]
+pub struct PluginUninstallArgs {
+    /// Plugin name
+    #[arg(value_name = "plugin_name")]
+    pub name: Vec<String>,
+    /// Do not prompt for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `notation plugin check`.
+#[derive(Args)]
+#[command(override_usage = "notation plugin check [flags] --id <key_id> <plugin_name>")]
+pub struct PluginCheckArgs {
+    /// Plugin name
+    #[arg(value_name = "plugin_name")]
+    pub name: Vec<String>,
+    /// Key id to sign with
+    #[arg(long, required = true)]
+    pub id: String,
+    /// {key}={value} pairs passed to the plugin, repeatable
+    #[arg(long = "plugin-config", value_name = "key=value")]
+    pub plugin_config: Vec<String>,
     /// Logging flags.
     #[command(flatten)]
     pub log: LogArgs,

@@ -61,14 +61,6 @@ impl Dirs {
             .join(store)
     }
 
-    /// `{libexec}/plugins/<name>/notation-<name>`.
-    pub fn plugin_executable(&self, name: &str) -> PathBuf {
-        self.libexec
-            .join("plugins")
-            .join(name)
-            .join(format!("notation-{name}"))
-    }
-
     /// The config directory as a path.
     pub fn config_dir(&self) -> &Path {
         &self.config

@@ -20,6 +20,8 @@ pub mod vars {
     pub const NOTATION_USERNAME: &str = "NOTATION_USERNAME";
     /// Default registry password (spec §4.1).
     pub const NOTATION_PASSWORD: &str = "NOTATION_PASSWORD";
+    /// Plugin time-out in seconds.
+    pub const NOTATION_PLUGIN_TIMEOUT: &str = "NOTATION_PLUGIN_TIMEOUT";
     /// Extra CA bundle for registry TLS.
     pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
     /// Directory of extra CA certificates for registry TLS.
@@ -59,6 +61,11 @@ impl Env {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Every variable, for a child process's environment.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// A variable as a path.

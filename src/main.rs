@@ -14,6 +14,7 @@ mod fsutil;
 mod layout;
 mod layout_ref;
 mod output;
+mod plugins;
 mod registry_setup;
 mod signing_keys;
 mod table;
@@ -25,7 +26,7 @@ use anyhow::Result;
 use clap::Parser as _;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use cli::{CertCommand, Cli, Command, KeyCommand};
+use cli::{CertCommand, Cli, Command, KeyCommand, PluginCommand};
 use output::Printer;
 
 fn main() -> ExitCode {
@@ -75,6 +76,17 @@ fn run(cli: Cli, env: &env::Env) -> Result<()> {
             CertCommand::GenerateTest(args) => {
                 let p = commands::printer(args.log);
                 commands::cert::generate_test(args, &dirs, &p)
+            }
+        },
+        Command::Plugin { command } => match command {
+            PluginCommand::List(log) => commands::plugin::list(&dirs, env, &commands::printer(log)),
+            PluginCommand::Uninstall(args) => {
+                let p = commands::printer(args.log);
+                commands::plugin::uninstall(args, &dirs, &p)
+            }
+            PluginCommand::Check(args) => {
+                let p = commands::printer(args.log);
+                commands::plugin::check(args, &dirs, env, &p)
             }
         },
         Command::Login(args) => {

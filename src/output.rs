@@ -40,6 +40,13 @@ impl Printer {
         line(std::io::stdout().lock(), text);
     }
 
+    /// A question on stderr, without a newline (the answer comes from stdin).
+    pub fn prompt(&self, text: impl Display) {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{text}");
+        let _ = err.flush();
+    }
+
     /// A `Warning:` line on stderr.
     pub fn warn(&self, msg: impl Display) {
         line(std::io::stderr().lock(), format_args!("Warning: {msg}"));

@@ -46,37 +46,6 @@ pub fn update_keys_locked<T>(
     Ok(out)
 }
 
-/// A plugin name must be a single path component (spec §1.1; issue: no `/` or `..`).
-pub fn check_plugin_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.contains(['/', '\\']) || name.contains("..") || name == "." {
-        bail!(
-            "invalid plugin name {name:?}: a plugin name cannot be empty or contain a path separator or \"..\""
-        );
-    }
-    Ok(())
-}
-
-/// Checks that the plugin executable exists as a regular file (not a symlink).
-pub fn check_plugin_installed(dirs: &Dirs, name: &str) -> Result<()> {
-    check_plugin_name(name)?;
-    let path = dirs.plugin_executable(name);
-    match std::fs::symlink_metadata(&path) {
-        Ok(m) if m.file_type().is_symlink() => bail!(
-            "plugin executable {} is a symlink, which is not allowed; install the plugin with 'notation plugin install'",
-            path.display()
-        ),
-        Ok(m) if m.is_file() => Ok(()),
-        Ok(_) => bail!(
-            "plugin executable file is not a regular file: {}",
-            path.display()
-        ),
-        Err(_) => bail!(
-            "plugin {name:?} is not installed: plugin executable file is either not found or inaccessible: {}",
-            path.display()
-        ),
-    }
-}
-
 fn absolute(path: &str) -> Result<String> {
     let p = std::fs::canonicalize(path).with_context(|| format!("cannot open {path}"))?;
     p.into_os_string()
@@ -145,7 +114,7 @@ pub fn add(args: KeyAddArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
             if id.is_empty() {
                 bail!("missing key id");
             }
-            check_plugin_installed(dirs, &plugin)?;
+            plugin_protocol::host::PluginDir::new(&dirs.libexec).executable(&plugin)?;
             KeySuite {
                 name: name.clone(),
                 key_path: None,

@@ -4,6 +4,7 @@
 pub mod cert;
 pub mod key;
 pub mod login;
+pub mod plugin;
 pub mod sign;
 
 use anyhow::{Result, bail};

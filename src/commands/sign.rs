@@ -17,6 +17,7 @@ use notation_registry::client::ManifestPush;
 use notation_registry::reference::{Reference, Selector as RegistrySelector};
 use notation_registry::referrers::add_to_tag_index;
 use notation_registry::secret::Secret;
+use plugin_protocol::host::{MAX_OUTPUT, Mode, PluginClient, PluginDir, PluginSigner, Runner};
 
 use crate::cli::SignArgs;
 use crate::config_json::ConfigJson;
@@ -30,6 +31,93 @@ use crate::layout_ref::{LayoutRef, Selector};
 use crate::output::Printer;
 use crate::registry_setup::{self, RegistryFlags};
 use crate::signing_keys::{KeySource, SigningKeys};
+
+/// The key that signs: a local key, or a plugin's key. Both sign through the same
+/// checked path (`sign_artifact`).
+pub enum SigningKey {
+    /// Key and certificate files.
+    Local(LocalKey),
+    /// A key held by a plugin.
+    Plugin(Box<PluginSigner>),
+}
+
+impl SigningKey {
+    fn signer(&self) -> Signer<'_> {
+        match self {
+            SigningKey::Local(k) => Signer::Raw(k),
+            SigningKey::Plugin(p) => p.signer(),
+        }
+    }
+
+    /// The signing agent: ours, plus `<plugin>/<version>` for RAW plugin signatures
+    /// (an ENVELOPE plugin writes its own).
+    fn agent(&self) -> String {
+        match self {
+            SigningKey::Plugin(p) => format!("{SIGNING_AGENT} {}", p.agent()),
+            SigningKey::Local(_) => SIGNING_AGENT.to_owned(),
+        }
+    }
+}
+
+/// Default plugin time-out (5 minutes).
+pub const DEFAULT_PLUGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn parse_timeout(raw: &str, flag: &str) -> Result<std::time::Duration> {
+    let nanos = parse_go_duration(raw)
+        .map_err(|e| anyhow::anyhow!("invalid argument {raw:?} for {flag:?} flag: {e}"))?;
+    if nanos <= 0 {
+        bail!("{flag} must be a positive duration, for example 30s or 5m");
+    }
+    Ok(std::time::Duration::from_nanos(u64::try_from(nanos)?))
+}
+
+/// The plugin time-out: `--plugin-timeout`, else `NOTATION_PLUGIN_TIMEOUT` (seconds),
+/// else 5 minutes.
+fn plugin_timeout(settings: &SignSettings, env: &Env) -> Result<std::time::Duration> {
+    if let Some(t) = settings.plugin_timeout {
+        return Ok(t);
+    }
+    match env.get(crate::env::vars::NOTATION_PLUGIN_TIMEOUT) {
+        None => Ok(DEFAULT_PLUGIN_TIMEOUT),
+        Some(v) => match v.parse::<u64>() {
+            Ok(s) if s > 0 => Ok(std::time::Duration::from_secs(s)),
+            _ => bail!(
+                "NOTATION_PLUGIN_TIMEOUT must be a whole number of seconds greater than 0, not {v:?}"
+            ),
+        },
+    }
+}
+
+/// Finds, checks and starts talking to a signing plugin.
+fn plugin_signer(
+    name: &str,
+    key_id: &str,
+    config: BTreeMap<String, String>,
+    settings: &SignSettings,
+    env: &Env,
+    dirs: &Dirs,
+    printer: &Printer,
+) -> Result<PluginSigner> {
+    let path = PluginDir::new(&dirs.libexec).executable(name)?;
+    let runner = Runner {
+        timeout: plugin_timeout(settings, env)?,
+        env: crate::plugins::plugin_env(env),
+        max_output: MAX_OUTPUT,
+    };
+    let p = *printer;
+    let client =
+        PluginClient::new(name, path, runner).with_trace(Box::new(move |line| p.debug(line)));
+    let signer = PluginSigner::new(client, key_id, config)?;
+    printer.info(format_args!(
+        "plugin {name} {} signs with {}",
+        signer.metadata().version,
+        match signer.mode() {
+            Mode::Raw => "SIGNATURE_GENERATOR.RAW",
+            Mode::Envelope => "SIGNATURE_GENERATOR.ENVELOPE",
+        }
+    ));
+    Ok(signer)
+}
 
 /// Recorded as `io.cncf.notary.signingAgent`.
 pub const SIGNING_AGENT: &str = concat!("notation-rs/", env!("CARGO_PKG_VERSION"));
@@ -69,6 +157,10 @@ pub struct SignSettings {
     pub expiry_seconds: Option<u64>,
     /// `--user-metadata` pairs.
     pub user_metadata: BTreeMap<String, String>,
+    /// `--plugin-config` pairs (merged over a stored key's config).
+    pub plugin_config: BTreeMap<String, String>,
+    /// `--plugin-timeout`, if given.
+    pub plugin_timeout: Option<std::time::Duration>,
     /// Registry flags (credentials, plain HTTP).
     pub registry: RegistryFlags,
     /// `--force-referrers-tag`: always keep the tag-schema index.
@@ -109,6 +201,7 @@ impl SignSettings {
             insecure_registry,
             force_referrers_tag,
             allow_referrers_api,
+            plugin_timeout,
             log: _,
         } = args;
         FlagGroups::default()
@@ -138,8 +231,10 @@ impl SignSettings {
             None => None,
         };
         let user_metadata = parse_key_values("user-metadata", &user_metadata)?;
-        // Validated now; passed to plugins once plugin signing lands.
-        parse_key_values("plugin-config", &plugin_config)?;
+        let plugin_config = parse_key_values("plugin-config", &plugin_config)?;
+        let plugin_timeout = plugin_timeout
+            .map(|t| parse_timeout(&t, "--plugin-timeout"))
+            .transpose()?;
         let key = match (key, id, plugin) {
             (_, Some(id), Some(plugin)) => {
                 if id.is_empty() {
@@ -178,6 +273,8 @@ impl SignSettings {
             format,
             expiry_seconds,
             user_metadata,
+            plugin_config,
+            plugin_timeout,
             registry: RegistryFlags {
                 username,
                 password: password.map(Secret::new),
@@ -216,10 +313,19 @@ pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<
     if let Some(w) = settings.deprecation {
         printer.warn(w);
     }
-    let local = match &settings.key {
-        KeySelector::OnDemand { plugin, .. } => bail!(
-            "signing with plugin {plugin:?} is not supported by this build yet; sign with a local key (--key)"
-        ),
+    let key = match &settings.key {
+        KeySelector::OnDemand { plugin, id } => {
+            printer.info(format_args!("using key {id:?} of plugin {plugin:?}"));
+            SigningKey::Plugin(Box::new(plugin_signer(
+                plugin,
+                id,
+                settings.plugin_config.clone(),
+                &settings,
+                env,
+                dirs,
+                printer,
+            )?))
+        }
         KeySelector::Named(name) => {
             let keys = SigningKeys::load(&dirs.signing_keys())?;
             let suite = keys.resolve(name.as_deref())?;
@@ -232,12 +338,20 @@ pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<
                         "using local signing key {} ({key_path})",
                         suite.name
                     ));
-                    load_local_key(&suite.name, key_path, cert_path, printer)?
+                    SigningKey::Local(load_local_key(&suite.name, key_path, cert_path, printer)?)
                 }
-                KeySource::Plugin { plugin, .. } => bail!(
-                    "signing key {} uses plugin {plugin:?}, and signing with plugins is not supported by this build yet",
-                    suite.name
-                ),
+                KeySource::Plugin { plugin, id, config } => {
+                    printer.info(format_args!(
+                        "using signing key {} (key {id:?} of plugin {plugin:?})",
+                        suite.name
+                    ));
+                    // The command line wins over the stored configuration.
+                    let mut merged = config.clone();
+                    merged.extend(settings.plugin_config.clone());
+                    SigningKey::Plugin(Box::new(plugin_signer(
+                        plugin, id, merged, &settings, env, dirs, printer,
+                    )?))
+                }
             }
         }
     };
@@ -245,15 +359,15 @@ pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<
         format: settings.format,
         signing_time: super::now(),
         expiry_seconds: settings.expiry_seconds,
-        signing_agent: SIGNING_AGENT.into(),
+        signing_agent: key.agent(),
     };
     match settings.target {
         Target::Layout(ref layout_ref) => {
-            sign_in_layout(layout_ref, &settings, &local, &options, printer)
+            sign_in_layout(layout_ref, &settings, &key, &options, printer)
         }
-        Target::Registry(ref reference) => sign_in_registry(
-            reference, &settings, &local, &options, env, &config, printer,
-        ),
+        Target::Registry(ref reference) => {
+            sign_in_registry(reference, &settings, &key, &options, env, &config, printer)
+        }
     }
 }
 
@@ -263,7 +377,7 @@ fn sign_target(
     target: &Descriptor,
     signed_ref: &str,
     settings: &SignSettings,
-    key: &LocalKey,
+    key: &SigningKey,
     options: &SignOptions,
     printer: &Printer,
 ) -> Result<notation_core::signer::SignedEnvelope> {
@@ -276,14 +390,19 @@ fn sign_target(
         settings.format.as_str().to_uppercase(),
         settings.format.media_type()
     ));
-    sign_artifact(Signer::Raw(key), &payload_target, options)
-        .with_context(|| format!("failed to sign {signed_ref}"))
+    sign_artifact(key.signer(), &payload_target, options).with_context(|| match key {
+        SigningKey::Plugin(p) => format!(
+            "failed to sign {signed_ref} with plugin {:?}",
+            p.metadata().name
+        ),
+        SigningKey::Local(_) => format!("failed to sign {signed_ref}"),
+    })
 }
 
 fn sign_in_layout(
     layout_ref: &LayoutRef,
     settings: &SignSettings,
-    key: &LocalKey,
+    key: &SigningKey,
     options: &SignOptions,
     printer: &Printer,
 ) -> Result<()> {
@@ -313,7 +432,7 @@ fn sign_in_layout(
 fn sign_in_registry(
     reference: &Reference,
     settings: &SignSettings,
-    key: &LocalKey,
+    key: &SigningKey,
     options: &SignOptions,
     env: &Env,
     config: &ConfigJson,

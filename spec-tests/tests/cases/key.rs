@@ -138,6 +138,13 @@ fn add_plugin_key() {
         .fails_with("is a symlink");
     std::fs::remove_file(dir.join("notation-acme")).unwrap();
     std::fs::write(dir.join("notation-acme"), "#!/bin/sh\n").unwrap();
+    sb.run(&["key", "add", "--plugin", "acme", "--id", "k1", "kms"])
+        .fails_with("is not a regular executable file");
+    std::fs::set_permissions(
+        dir.join("notation-acme"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     let r = sb
         .run(&[
             "key",

@@ -280,8 +280,8 @@ fn expired_certificate_cannot_sign() {
     );
 }
 
-/// An unreachable registry fails within seconds with one clear line, and plugin
-/// signing (not built yet) says so plainly instead of half-working.
+/// An unreachable registry fails within seconds with one clear line, and a plugin
+/// that is not installed is named.
 #[test]
 fn unreachable_registry_and_plugin_signing() {
     let (sb, layout, t) = setup();
@@ -301,7 +301,7 @@ fn unreachable_registry_and_plugin_signing() {
         &sb,
         &layout,
         &["--plugin", "p", "--id", "x", "--oci-layout", &t],
-        "signing with plugin \"p\" is not supported by this build yet",
+        "plugin \"p\" is not installed",
     );
     fails(&sb, &layout, &["localhost:5000/repo"], "no tag or digest");
     fails(&sb, &layout, &["repo:v1"], "missing registry or repository");

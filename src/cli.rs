@@ -283,6 +283,9 @@ pub struct GenerateTestArgs {
 /// `notation plugin` subcommands.
 #[derive(Subcommand)]
 pub enum PluginCommand {
+    /// Install a plugin
+    #[command(alias = "add")]
+    Install(PluginInstallArgs),
     /// List installed plugins
     #[command(alias = "ls")]
     List(LogArgs),
@@ -291,6 +294,49 @@ pub enum PluginCommand {
     Uninstall(PluginUninstallArgs),
     /// Run a plugin through the plugin contract and report every violation
     Check(PluginCheckArgs),
+}
+
+const PLUGIN_INSTALL_EXAMPLES: &str = "Examples:
+
+  Install a plugin from a .tar.gz or .zip archive, or from a single plugin executable file:
+    notation plugin install --file wabbit-plugin-v1.0.tar.gz
+    notation plugin install --file notation-wabbit-plugin
+
+  Install a plugin from a file, checking its SHA-256 checksum:
+    notation plugin install --file wabbit-plugin-v1.0.zip --sha256sum 113062a462674a0e35cb5cad75a0bb2ea16e9537025531c0fd705018fcdbc17e
+
+  Install an older version over a newer one, or replace a broken plugin:
+    notation plugin install --file wabbit-plugin-v1.0.zip --force
+
+  Install a plugin from an HTTPS URL (the SHA-256 checksum is required):
+    notation plugin install --url https://wabbit-networks.com/installer/linux/amd64/wabbit-plugin-v1.0.tar.gz --sha256sum f8a75d9234db90069d9eb5660e5374820edf36d710bd063f4ef81e7063d3810b";
+
+/// `notation plugin install` (notary-spec.md §1.14). As in notation, `--file` and
+/// `--url` are switches naming the kind of `<plugin_source>`.
+#[derive(Args)]
+#[command(
+    override_usage = "notation plugin install [flags] <--file|--url> <plugin_source>",
+    after_help = PLUGIN_INSTALL_EXAMPLES
+)]
+pub struct PluginInstallArgs {
+    /// The plugin source: a file path with --file, an HTTPS URL with --url
+    #[arg(value_name = "plugin_source")]
+    pub source: Vec<String>,
+    /// Install plugin from a file on file system
+    #[arg(long)]
+    pub file: bool,
+    /// Install plugin from an HTTPS URL. The plugin download timeout is 10m0s
+    #[arg(long)]
+    pub url: bool,
+    /// Must match SHA256 of the plugin source, required when "--url" flag is set
+    #[arg(long, value_name = "string")]
+    pub sha256sum: Option<String>,
+    /// Force the installation of the plugin (replace a newer, equal or broken one)
+    #[arg(long)]
+    pub force: bool,
+    /// Logging flags.
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// `notation plugin uninstall`.

@@ -79,6 +79,10 @@ fn run(cli: Cli, env: &env::Env) -> Result<()> {
             }
         },
         Command::Plugin { command } => match command {
+            PluginCommand::Install(args) => {
+                let p = commands::printer(args.log);
+                commands::plugin_install::install(args, &dirs, env, &p)
+            }
             PluginCommand::List(log) => commands::plugin::list(&dirs, env, &commands::printer(log)),
             PluginCommand::Uninstall(args) => {
                 let p = commands::printer(args.log);

@@ -25,6 +25,38 @@ pub fn binary() -> PathBuf {
     bin
 }
 
+/// The built plugin `notation-<name>` next to `notation`.
+pub fn built_plugin(name: &str) -> PathBuf {
+    let bin = binary().with_file_name(format!("notation-{name}"));
+    assert!(
+        bin.is_file(),
+        "{} not found: run `cargo build --workspace --bins` before the spec tests",
+        bin.display()
+    );
+    bin
+}
+
+/// Live processes (pid and command line) whose executable or `argv[0]` is `path`.
+pub fn processes_of(path: &Path) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+        let exe = std::fs::read_link(e.path().join("exe")).ok();
+        if argv0 == path.as_os_str().as_encoded_bytes() || exe.as_deref() == Some(path) {
+            let shown = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            out.push((pid, shown));
+        }
+    }
+    out
+}
+
 /// `shared/vectors` beside the checkout.
 pub fn vectors() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
@@ -170,6 +202,61 @@ impl Sandbox {
             self.env.retain(|(k, _)| k != "PATH");
             self.env.push(("PATH".into(), path));
         }
+    }
+
+    /// Runs with extra environment variables and, when `stdin` is given, that text on
+    /// stdin (otherwise stdin is empty).
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+        use std::io::Write as _;
+        let mut c = self.command(args);
+        c.envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if stdin.is_some() {
+            c.stdin(std::process::Stdio::piped());
+        }
+        let mut child = c.spawn().expect("run notation");
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            let _ = pipe.write_all(text.as_bytes());
+        }
+        Run::from(child.wait_with_output().expect("wait for notation"))
+    }
+
+    /// Where plugin `name`'s executable goes: `<config>/plugins/<name>/notation-<name>`
+    /// (NOTATION_LIBEXEC is unset, so the plugin root is the config directory).
+    pub fn plugin_path(&self, name: &str) -> PathBuf {
+        self.config()
+            .join("plugins")
+            .join(name)
+            .join(format!("notation-{name}"))
+    }
+
+    /// Installs the built `notation-<name>` (a workspace plugin: `test-plugin`,
+    /// `local-key`) as plugin `name`, mode 0755. Returns the executable's path.
+    pub fn install_plugin(&self, name: &str) -> PathBuf {
+        self.install_plugin_as(name, name)
+    }
+
+    /// Installs the built `notation-<built>` under another plugin name `name`
+    /// (`<config>/plugins/<name>/notation-<name>`), mode 0755.
+    pub fn install_plugin_as(&self, built: &str, name: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let src = built_plugin(built);
+        let dst = self.plugin_path(name);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(&src, &dst).unwrap();
+        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).unwrap();
+        dst
+    }
+
+    /// The key id under which the file-key plugins (`local-key`, `test-plugin`) find
+    /// the key of `cert generate-test <name>`: `<config>/localkeys/<name>`.
+    pub fn key_prefix(&self, name: &str) -> String {
+        self.config()
+            .join("localkeys")
+            .join(name)
+            .display()
+            .to_string()
     }
 
     /// `cert generate-test --default <name>`.

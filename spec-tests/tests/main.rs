@@ -11,6 +11,9 @@ mod cases {
     mod interop;
     mod key;
     mod login;
+    mod plugin_install;
+    mod plugin_manage;
+    mod plugin_sign;
     mod registry_sign;
     mod sign;
     mod sign_errors;

@@ -5,6 +5,7 @@ pub mod cert;
 pub mod key;
 pub mod login;
 pub mod plugin;
+pub mod plugin_install;
 pub mod sign;
 
 use anyhow::{Result, bail};

@@ -391,9 +391,14 @@ fn sign_target(
         settings.format.media_type()
     ));
     sign_artifact(key.signer(), &payload_target, options).with_context(|| match key {
+        // Checks on what the plugin answered name the command that answered it.
         SigningKey::Plugin(p) => format!(
-            "failed to sign {signed_ref} with plugin {:?}",
-            p.metadata().name
+            "failed to sign {signed_ref} with plugin {:?} ({})",
+            p.metadata().name,
+            match p.mode() {
+                Mode::Raw => "generate-signature",
+                Mode::Envelope => "generate-envelope",
+            }
         ),
         SigningKey::Local(_) => format!("failed to sign {signed_ref}"),
     })

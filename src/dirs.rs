@@ -34,7 +34,13 @@ impl Dirs {
         let libexec = env
             .path(vars::NOTATION_LIBEXEC)
             .unwrap_or_else(|| config.clone());
-        Ok(Dirs { config, libexec })
+        // Absolute, so plugins get an absolute argv[0] (notary-spec.md §1.2) and a
+        // later change of directory cannot change what a path means.
+        let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+        Ok(Dirs {
+            config: absolute(config),
+            libexec: absolute(libexec),
+        })
     }
 
     /// `signingkeys.json`.

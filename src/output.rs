@@ -7,8 +7,23 @@ use std::io::Write as _;
 
 /// Writes a line, ignoring write errors: a reader that went away (a closed pipe)
 /// must not turn a finished command into a panic; the work is already done.
+/// Control characters are replaced: text from plugins and registries must not be
+/// able to drive the terminal (escape sequences) or forge extra lines.
 fn line(mut w: impl std::io::Write, text: impl Display) {
-    let _ = writeln!(w, "{text}");
+    let _ = writeln!(w, "{}", sanitize(&text.to_string()));
+}
+
+/// Replaces control characters (except tab) with U+FFFD.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// How much to say on stderr.
@@ -74,7 +89,18 @@ impl Printer {
     /// The one `Error:` line of a failed command. Newlines in causes are folded so the
     /// error stays on one line.
     pub fn error(err: &anyhow::Error) {
-        let msg = format!("{err:#}").replace('\n', " ");
+        let msg = format!("{err:#}").replace(['\n', '\r'], " ");
         line(std::io::stderr().lock(), format_args!("Error: {msg}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_neutralised() {
+        assert_eq!(
+            super::sanitize("a\u{1b}[31mred\tx\u{7}"),
+            "a\u{fffd}[31mred\tx\u{fffd}"
+        );
     }
 }

@@ -22,7 +22,7 @@ use crate::output::Printer;
 pub fn client(dirs: &Dirs, env: &Env, name: &str, printer: &Printer) -> Result<PluginClient> {
     let path = PluginDir::new(&dirs.libexec).executable(name)?;
     let runner = Runner {
-        timeout: super::sign::DEFAULT_PLUGIN_TIMEOUT,
+        timeout: super::sign::plugin_timeout(None, env)?,
         env: crate::plugins::plugin_env(env),
         max_output: MAX_OUTPUT,
     };

@@ -343,25 +343,16 @@ fn install_source(
         Kind::Zip => extract_zip(file, &mut stage)?,
         Kind::TarGz => extract_tar_gz(file, &mut stage)?,
         Kind::Executable => {
-            stage.count_candidate(file_name)?;
+            stage.count_candidate(file_name, true)?;
             if stage.candidates.is_empty() {
                 bail!(
                     "invalid plugin executable file name. Plugin file name requires format notation-{{plugin-name}}, but got {file_name:?}"
                 );
             }
-            stage.write(file_name, file.metadata()?.len(), file)?;
+            stage.write(file_name, file.metadata()?.len(), true, file)?;
         }
     }
-    let exe_name = match stage.candidates.as_slice() {
-        [one] => one.clone(),
-        [] => bail!(
-            "plugin executable file not found in the archive: the archive must hold exactly one top-level file named notation-{{plugin-name}}"
-        ),
-        many => bail!(
-            "found more than one plugin executable files: {}",
-            many.join(", ")
-        ),
-    };
+    let exe_name = stage.executable()?;
     let name = exe_name[PREFIX.len()..].to_owned();
     check_name(&name)?;
     let staged_exe = stage_dir.join(&exe_name);
@@ -370,7 +361,7 @@ fn install_source(
     fsync_dir(&stage_dir)?;
 
     let runner = Runner {
-        timeout: super::sign::DEFAULT_PLUGIN_TIMEOUT,
+        timeout: super::sign::plugin_timeout(None, env)?,
         env: crate::plugins::plugin_env(env),
         max_output: MAX_OUTPUT,
     };
@@ -500,7 +491,8 @@ fn fsync_dir(dir: &Path) -> Result<()> {
 struct Stage {
     dir: PathBuf,
     remaining: u64,
-    candidates: Vec<String>,
+    /// Top-level `notation-*` files and whether the archive marks them executable.
+    candidates: Vec<(String, bool)>,
 }
 
 impl Stage {
@@ -512,18 +504,58 @@ impl Stage {
         }
     }
 
-    /// Notes `name` if it is an executable's name; refuses a second one.
-    fn count_candidate(&mut self, name: &str) -> Result<()> {
+    /// Notes `name` if it is named like a plugin executable; refuses a second
+    /// executable one (notation-go counts executables only, so `notation-x.LICENSE`
+    /// beside `notation-x` is fine).
+    fn count_candidate(&mut self, name: &str, executable: bool) -> Result<()> {
         if name.len() > PREFIX.len() && name.starts_with(PREFIX) {
-            self.candidates.push(name.to_owned());
-            if self.candidates.len() > 1 {
+            self.candidates.push((name.to_owned(), executable));
+            let exes: Vec<&str> = self
+                .candidates
+                .iter()
+                .filter(|(_, x)| *x)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            if exes.len() > 1 {
                 bail!(
                     "found more than one plugin executable files: {}",
-                    self.candidates.join(", ")
+                    exes.join(", ")
                 );
             }
         }
         Ok(())
+    }
+
+    /// The plugin executable: the one executable candidate, or, when none is marked
+    /// executable, the only candidate (notation-go's fallback).
+    fn executable(&self) -> Result<String> {
+        let exes: Vec<&String> = self
+            .candidates
+            .iter()
+            .filter(|(_, x)| *x)
+            .map(|(n, _)| n)
+            .collect();
+        match (exes.as_slice(), self.candidates.as_slice()) {
+            ([one], _) => Ok((*one).clone()),
+            ([], [(only, _)]) => Ok(only.clone()),
+            ([], []) => bail!(
+                "plugin executable file not found in the archive: the archive must hold exactly one top-level file named notation-{{plugin-name}}"
+            ),
+            ([], many) => bail!(
+                "found more than one plugin executable files: {}",
+                many.iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (many, _) => bail!(
+                "found more than one plugin executable files: {}",
+                many.iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     }
 
     /// Takes `declared` bytes of the budget, or refuses.
@@ -537,7 +569,13 @@ impl Stage {
 
     /// Writes top-level file `name` (a plain name, checked by the caller) of
     /// `declared` bytes from `data`; more bytes than declared are refused.
-    fn write(&mut self, name: &str, declared: u64, data: &mut dyn Read) -> Result<()> {
+    fn write(
+        &mut self,
+        name: &str,
+        declared: u64,
+        executable: bool,
+        data: &mut dyn Read,
+    ) -> Result<()> {
         self.reserve(declared)?;
         let path = self.dir.join(name);
         let mut out = OpenOptions::new()
@@ -558,9 +596,14 @@ impl Stage {
                 "archive entry {name:?} holds more data than its declared size of {declared} bytes"
             );
         }
-        out.set_permissions(fs::Permissions::from_mode(0o644))
-            .and_then(|()| out.sync_all())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        // Keep the archive's execute bit (a plugin may ship helper binaries).
+        out.set_permissions(fs::Permissions::from_mode(if executable {
+            0o755
+        } else {
+            0o644
+        }))
+        .and_then(|()| out.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(())
     }
 }
@@ -658,8 +701,9 @@ fn extract_zip(file: &mut File, stage: &mut Stage) -> Result<()> {
             }
         };
         if let Some(name) = classify(&path, kind)? {
-            stage.count_candidate(&name)?;
-            wanted.push((i, name, entry.size()));
+            let executable = entry.unix_mode().is_some_and(|m| m & 0o100 != 0);
+            stage.count_candidate(&name, executable)?;
+            wanted.push((i, name, entry.size(), executable));
         }
         if kind == EntryKind::File {
             declared_total = declared_total.saturating_add(entry.size());
@@ -668,11 +712,11 @@ fn extract_zip(file: &mut File, stage: &mut Stage) -> Result<()> {
             }
         }
     }
-    for (i, name, declared) in wanted {
+    for (i, name, declared, executable) in wanted {
         let mut entry = zip
             .by_index(i)
             .with_context(|| format!("cannot read archive entry {name:?}"))?;
-        stage.write(&name, declared, &mut entry)?;
+        stage.write(&name, declared, executable, &mut entry)?;
     }
     Ok(())
 }
@@ -734,9 +778,10 @@ fn extract_tar_gz(file: &mut File, stage: &mut Stage) -> Result<()> {
         let declared = entry.size();
         match classify(&path, kind)? {
             Some(name) => {
-                stage.count_candidate(&name)?;
+                let executable = entry.header().mode().is_ok_and(|m| m & 0o100 != 0);
+                stage.count_candidate(&name, executable)?;
                 stage
-                    .write(&name, declared, &mut entry)
+                    .write(&name, declared, executable, &mut entry)
                     .map_err(too_large)?;
             }
             // Skipped files still count: the total uncompressed content is limited.

@@ -73,8 +73,8 @@ fn parse_timeout(raw: &str, flag: &str) -> Result<std::time::Duration> {
 
 /// The plugin time-out: `--plugin-timeout`, else `NOTATION_PLUGIN_TIMEOUT` (seconds),
 /// else 5 minutes.
-fn plugin_timeout(settings: &SignSettings, env: &Env) -> Result<std::time::Duration> {
-    if let Some(t) = settings.plugin_timeout {
+pub fn plugin_timeout(flag: Option<std::time::Duration>, env: &Env) -> Result<std::time::Duration> {
+    if let Some(t) = flag {
         return Ok(t);
     }
     match env.get(crate::env::vars::NOTATION_PLUGIN_TIMEOUT) {
@@ -100,7 +100,7 @@ fn plugin_signer(
 ) -> Result<PluginSigner> {
     let path = PluginDir::new(&dirs.libexec).executable(name)?;
     let runner = Runner {
-        timeout: plugin_timeout(settings, env)?,
+        timeout: plugin_timeout(settings.plugin_timeout, env)?,
         env: crate::plugins::plugin_env(env),
         max_output: MAX_OUTPUT,
     };
@@ -390,17 +390,27 @@ fn sign_target(
         settings.format.as_str().to_uppercase(),
         settings.format.media_type()
     ));
-    sign_artifact(key.signer(), &payload_target, options).with_context(|| match key {
-        // Checks on what the plugin answered name the command that answered it.
-        SigningKey::Plugin(p) => format!(
-            "failed to sign {signed_ref} with plugin {:?} ({})",
-            p.metadata().name,
-            match p.mode() {
-                Mode::Raw => "generate-signature",
-                Mode::Envelope => "generate-envelope",
+    sign_artifact(key.signer(), &payload_target, options).map_err(|e| {
+        let context = match key {
+            SigningKey::Local(_) => format!("failed to sign {signed_ref}"),
+            // A plugin error names its command itself; a check of ours on what the
+            // plugin answered names the command that answered it.
+            SigningKey::Plugin(p) if matches!(e, notation_core::Error::Signer(_)) => {
+                format!(
+                    "failed to sign {signed_ref} with plugin {:?}",
+                    p.metadata().name
+                )
             }
-        ),
-        SigningKey::Local(_) => format!("failed to sign {signed_ref}"),
+            SigningKey::Plugin(p) => format!(
+                "failed to sign {signed_ref} with plugin {:?} ({})",
+                p.metadata().name,
+                match p.mode() {
+                    Mode::Raw => "generate-signature",
+                    Mode::Envelope => "generate-envelope",
+                }
+            ),
+        };
+        anyhow::Error::new(e).context(context)
     })
 }
 

@@ -39,6 +39,33 @@ fn excerpt(bytes: &[u8]) -> String {
     s
 }
 
+/// The plugin's error JSON: the whole of stderr, or else its last non-empty line
+/// (a plugin may log before answering). Like notation-go, any one of errorCode,
+/// errorMessage and errorMetadata makes it an error JSON; a missing code is ERROR.
+fn error_json(stderr: &[u8]) -> Option<PluginError> {
+    let parse = |b: &[u8]| -> Option<PluginError> {
+        let v: Value = serde_json::from_slice(b).ok()?;
+        let obj = v.as_object()?;
+        if !["errorCode", "errorMessage", "errorMetadata"]
+            .iter()
+            .any(|k| obj.contains_key(*k))
+        {
+            return None;
+        }
+        let mut obj = obj.clone();
+        obj.entry("errorCode")
+            .or_insert_with(|| Value::String("ERROR".into()));
+        serde_json::from_value(Value::Object(obj)).ok()
+    };
+    parse(stderr).or_else(|| {
+        let text = String::from_utf8_lossy(stderr);
+        text.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .and_then(|l| parse(l.as_bytes()))
+    })
+}
+
 /// The request as logged: `pluginConfig` values replaced, since they may be secrets.
 pub fn redacted(request: &impl Serialize) -> String {
     let mut v = serde_json::to_value(request).unwrap_or(Value::Null);
@@ -105,7 +132,12 @@ impl PluginClient {
                     command: cmd.to_owned(),
                     after: self.runner.timeout,
                 },
-                RunError::TooLarge(stream) => HostError::OutputTooLarge {
+                RunError::OutputHeldOpen => HostError::Failed {
+                name: self.name.clone(),
+                command: cmd.to_owned(),
+                detail: "it exited but left a process holding its output open; the answer may be incomplete".into(),
+            },
+            RunError::TooLarge(stream) => HostError::OutputTooLarge {
                     name: self.name.clone(),
                     command: cmd.to_owned(),
                     stream,
@@ -117,7 +149,7 @@ impl PluginClient {
                 Some(c) => format!("exited with status {c}"),
                 None => "was killed by a signal".to_owned(),
             };
-            if let Ok(error) = serde_json::from_slice::<PluginError>(&out.stderr) {
+            if let Some(error) = error_json(&out.stderr) {
                 return Err(HostError::Plugin {
                     name: self.name.clone(),
                     command: cmd.to_owned(),
@@ -196,6 +228,23 @@ mod tests {
         assert!(!line.contains("hunter2"));
         assert!(line.contains("\"token\":\"<redacted>\""));
         assert!(line.contains("\"keyId\":\"k\""));
+    }
+
+    #[test]
+    fn error_json_forms() {
+        let e = error_json(br#"{"errorCode":"ACCESS_DENIED","errorMessage":"no"}"#).unwrap();
+        assert_eq!(e.to_string(), "ACCESS_DENIED: no");
+        let e = error_json(
+            b"log line\n{\"errorCode\":\"VALIDATION_ERROR\",\"errorMessage\":\"bad key\"}\n",
+        )
+        .unwrap();
+        assert_eq!(e.to_string(), "VALIDATION_ERROR: bad key");
+        assert_eq!(
+            error_json(br#"{"errorMessage":"x"}"#).unwrap().to_string(),
+            "ERROR: x"
+        );
+        assert!(error_json(b"{}").is_none());
+        assert!(error_json(b"panic: boom").is_none());
     }
 
     #[test]

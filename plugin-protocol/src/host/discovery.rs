@@ -43,6 +43,15 @@ impl PluginDir {
     /// The executable of `name`, checked: regular file, not a symlink, executable.
     pub fn executable(&self, name: &str) -> Result<PathBuf, HostError> {
         let path = self.expected_path(name)?;
+        // The plugin's own directory must be a real directory too: a symlinked one
+        // would run a binary from a place `plugin list` does not show.
+        let dir = self.root.join(name);
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(HostError::Symlink {
+                name: name.to_owned(),
+                path: dir,
+            });
+        }
         let meta = std::fs::symlink_metadata(&path).map_err(|_| HostError::NotFound {
             name: name.to_owned(),
             path: path.clone(),
@@ -113,6 +122,21 @@ mod tests {
         std::os::unix::fs::symlink(p.join("notation-a"), dir.join("plugins/b/notation-b")).unwrap();
         assert!(matches!(d.executable("b"), Err(HostError::Symlink { .. })));
         assert_eq!(d.names(), vec!["a", "b"]);
+        std::os::unix::fs::symlink(dir.join("plugins/a"), dir.join("plugins/c")).unwrap();
+        std::fs::rename(
+            dir.join("plugins/a/notation-a"),
+            dir.join("plugins/a/notation-c"),
+        )
+        .unwrap();
+        assert!(
+            matches!(d.executable("c"), Err(HostError::Symlink { .. })),
+            "symlinked plugin directory"
+        );
+        assert_eq!(
+            d.names(),
+            vec!["a", "b"],
+            "a symlinked directory is not listed"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -23,7 +23,7 @@ pub enum HostError {
         path: PathBuf,
     },
     /// The executable is a symlink (the spec says MUST NOT be followed).
-    #[error("plugin {name:?} executable {} is a symlink, which is not allowed; install the plugin with 'notation plugin install'", path.display())]
+    #[error("plugin {name:?}: {} is a symlink, which is not allowed; install the plugin with 'notation plugin install'", path.display())]
     Symlink {
         /// Plugin name.
         name: String,

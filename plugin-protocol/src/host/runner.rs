@@ -57,14 +57,28 @@ pub enum RunError {
     Timeout,
     /// It wrote more than the cap to this stream and was killed.
     TooLarge(&'static str),
+    /// It exited, but a process it started outside its process group kept its output
+    /// open, so the answer may be incomplete.
+    OutputHeldOpen,
 }
 
+/// Which pipe a reader drained.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Out,
+    Err,
+}
+
+/// Reads a pipe to its end (or the cap) on its own thread and sends the bytes back.
+/// The thread is never joined: if something keeps the pipe open past the deadline,
+/// the host stops waiting and the thread ends whenever the pipe closes.
 fn drain(
     mut pipe: impl std::io::Read + Send + 'static,
+    stream: Stream,
     cap: usize,
     over: Arc<AtomicBool>,
-    done: mpsc::Sender<()>,
-) -> std::thread::JoinHandle<Vec<u8>> {
+    done: mpsc::Sender<(Stream, Vec<u8>)>,
+) {
     std::thread::spawn(move || {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 64 * 1024];
@@ -80,9 +94,8 @@ fn drain(
                 }
             }
         }
-        let _ = done.send(());
-        buf
-    })
+        let _ = done.send((stream, buf));
+    });
 }
 
 impl Runner {
@@ -114,17 +127,29 @@ impl Runner {
         let over_out = Arc::new(AtomicBool::new(false));
         let over_err = Arc::new(AtomicBool::new(false));
         let (done_tx, done_rx) = mpsc::channel();
-        let out = child
-            .stdout
-            .take()
-            .map(|p| drain(p, self.max_output, over_out.clone(), done_tx.clone()));
-        let err = child
-            .stderr
-            .take()
-            .map(|p| drain(p, self.max_output, over_err.clone(), done_tx.clone()));
+        if let Some(p) = child.stdout.take() {
+            drain(
+                p,
+                Stream::Out,
+                self.max_output,
+                over_out.clone(),
+                done_tx.clone(),
+            );
+        }
+        if let Some(p) = child.stderr.take() {
+            drain(
+                p,
+                Stream::Err,
+                self.max_output,
+                over_err.clone(),
+                done_tx.clone(),
+            );
+        }
         drop(done_tx);
 
-        let deadline = Instant::now() + self.timeout;
+        // A huge time-out means "no deadline", never an overflow.
+        let deadline = Instant::now().checked_add(self.timeout);
+        let past = |t: Option<Instant>| t.is_some_and(|t| Instant::now() >= t);
         let mut pause = Duration::from_micros(200);
         let outcome = loop {
             if over_out.load(Ordering::SeqCst) {
@@ -138,7 +163,7 @@ impl Runner {
                 Ok(None) => {}
                 Err(e) => break Err(RunError::Spawn(e)),
             }
-            if Instant::now() >= deadline {
+            if past(deadline) {
                 break Err(RunError::Timeout);
             }
             std::thread::sleep(pause);
@@ -153,25 +178,25 @@ impl Runner {
             }
         };
         // The plugin exited. Its pipes close unless something it started still holds
-        // them: give the readers a short grace period, then kill the group.
-        let grace = Instant::now() + EXIT_GRACE;
-        let mut finished = 0;
-        while finished < 2 {
-            let left = grace.saturating_duration_since(Instant::now());
-            match done_rx.recv_timeout(left) {
-                Ok(()) => finished += 1,
-                Err(_) => {
+        // them: wait a short grace period, kill the group, wait a little more, and
+        // then give up on output that a process outside the group keeps open.
+        let mut stdout = None;
+        let mut stderr = None;
+        let mut killed = false;
+        let mut until = Instant::now() + EXIT_GRACE;
+        while stdout.is_none() || stderr.is_none() {
+            match done_rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok((Stream::Out, b)) => stdout = Some(b),
+                Ok((Stream::Err, b)) => stderr = Some(b),
+                Err(mpsc::RecvTimeoutError::Timeout) if !killed => {
                     kill_group();
-                    break;
+                    killed = true;
+                    until = Instant::now() + EXIT_GRACE;
                 }
+                Err(_) => return Err(RunError::OutputHeldOpen),
             }
         }
-        let stdout = out
-            .map(|h| h.join().unwrap_or_default())
-            .unwrap_or_default();
-        let stderr = err
-            .map(|h| h.join().unwrap_or_default())
-            .unwrap_or_default();
+        let (stdout, stderr) = (stdout.unwrap_or_default(), stderr.unwrap_or_default());
         if over_out.load(Ordering::SeqCst) {
             return Err(RunError::TooLarge("stdout"));
         }
@@ -206,7 +231,11 @@ mod tests {
 
     fn runner(timeout_ms: u64, cap: usize) -> Runner {
         Runner {
-            timeout: Duration::from_millis(timeout_ms),
+            timeout: if timeout_ms == u64::MAX {
+                Duration::MAX
+            } else {
+                Duration::from_millis(timeout_ms)
+            },
             env: vec![("PATH".into(), "/usr/bin:/bin".into())],
             max_output: cap,
         }
@@ -226,13 +255,51 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "unset\n");
     }
 
+    fn alive(pid: &str) -> bool {
+        // A reaped process has no /proc entry; a zombie would show state Z.
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false)
+    }
+
     #[test]
     fn time_out_kills_the_whole_group() {
-        let p = sh("sleep 30 & sleep 30");
+        let pidfile = std::env::temp_dir().join(format!("runner-bg-{}", std::process::id()));
+        let p = sh(&format!(
+            "sleep 30 & echo $! > {}; sleep 30",
+            pidfile.display()
+        ));
         let started = Instant::now();
         let r = runner(300, 1 << 20).run(&p, "x", b"");
         assert!(matches!(r, Err(RunError::Timeout)));
         assert!(started.elapsed() < Duration::from_secs(5));
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            !alive(pid.trim()),
+            "the plugin's background child survived the time-out"
+        );
+    }
+
+    #[test]
+    fn a_child_outside_the_group_cannot_hang_us() {
+        // setsid leaves the process group and keeps stdout open.
+        let p = sh("setsid sleep 20 & echo partial");
+        let started = Instant::now();
+        let r = runner(60_000, 1 << 20).run(&p, "x", b"");
+        assert!(matches!(r, Err(RunError::OutputHeldOpen)), "{r:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_huge_time_out_does_not_overflow() {
+        let p = sh("echo ok");
+        let out = runner(u64::MAX, 1 << 20).run(&p, "x", b"").unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
     }
 
     #[test]

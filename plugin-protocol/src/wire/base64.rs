@@ -1,8 +1,16 @@
 //! Binary fields as Go's `encoding/json` writes `[]byte`: standard base64 with
-//! padding (notary-spec.md §1.3). Decoding is strict.
+//! padding (notary-spec.md §1.3). Decoding accepts what Go's decoder accepts, so a
+//! plugin that works with notation works here: line breaks are skipped and unused
+//! trailing bits are ignored; padding is still required.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+
+/// Go's `base64.StdEncoding` as a decoder.
+const GO_STD: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Bytes that travel as standard base64 with padding.
@@ -30,7 +38,8 @@ impl Serialize for Base64Bytes {
 impl<'de> Deserialize<'de> for Base64Bytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Base64Bytes, D::Error> {
         let s = String::deserialize(d)?;
-        STANDARD
+        let s: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+        GO_STD
             .decode(s.as_bytes())
             .map(Base64Bytes)
             .map_err(|e| serde::de::Error::custom(format!("not standard base64 with padding: {e}")))

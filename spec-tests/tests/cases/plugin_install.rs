@@ -1012,3 +1012,35 @@ fn leading_dot_slash_entries_install() {
             .is_file()
     );
 }
+
+/// Like notation-go, only executable `notation-*` files count: a license file named
+/// after the plugin sits beside it, and keeps its mode.
+#[test]
+fn non_executable_companion_files_are_not_candidates() {
+    let sb = Sandbox::new();
+    let exe = read(&script_plugin(
+        &sb.path("src"),
+        "test-plugin",
+        "test-plugin",
+        "1.0.0",
+    ));
+    let tgz = sb.path("lic.tar.gz");
+    tar_gz(
+        &tgz,
+        &[
+            Entry::File("notation-test-plugin", exe, 0o755),
+            Entry::File(
+                "notation-test-plugin.LICENSE",
+                b"Apache-2.0".to_vec(),
+                0o644,
+            ),
+        ],
+    );
+    sb.run(&["plugin", "install", "--file", tgz.to_str().unwrap()])
+        .ok();
+    let dir = plugins_dir(&sb).join("test-plugin");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |f: &str| std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("notation-test-plugin"), 0o755);
+    assert_eq!(mode("notation-test-plugin.LICENSE"), 0o644);
+}

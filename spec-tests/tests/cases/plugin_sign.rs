@@ -825,7 +825,7 @@ fn plugin_unusable_plugins_are_refused() {
         (
             "linked",
             format!(
-                "plugin \"linked\" executable {} is a symlink",
+                "plugin \"linked\": {} is a symlink",
                 link.display()
             ),
         ),
@@ -908,4 +908,70 @@ fn plugin_timeout_leaves_no_process() {
         assert_no_plugin_process(&sb, &what);
         assert!(snapshot(&layout) == before, "{what}: the layout changed");
     }
+}
+
+/// A stray print on the failure path does not hide the plugin's error: the host
+/// reads the error JSON from the last line of stderr.
+#[test]
+fn plugin_stray_print_does_not_hide_the_error() {
+    let (sb, _) = plugin_sandbox();
+    let layout = sb.layout("e2e");
+    let missing = sb.path("no-such-key").display().to_string();
+    let msg = sb
+        .run(&plugin_sign_args(
+            &missing,
+            &["fault=stray-print"],
+            &["--oci-layout", &format!("{layout}@{ARTIFACT}")],
+        ))
+        .fails_with("plugin \"test-plugin\" describe-key failed: VALIDATION_ERROR");
+    assert!(msg.contains("no-such-key"), "{msg}");
+}
+
+/// A symlinked plugin directory is refused (it would run a binary that `plugin list`
+/// does not show), and so is relative NOTATION_LIBEXEC trickery: argv[0] is absolute.
+#[test]
+fn plugin_directory_symlink_refused_and_argv0_absolute() {
+    let (sb, id) = plugin_sandbox();
+    let layout = sb.layout("e2e");
+    let target = format!("{layout}@{ARTIFACT}");
+    let outside = sb.path("outside/evil");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::copy(sb.plugin_path(PLUGIN), outside.join("notation-evil")).unwrap();
+    std::os::unix::fs::symlink(&outside, sb.config().join("plugins/evil")).unwrap();
+    sb.run(&[
+        "sign",
+        "--plugin",
+        "evil",
+        "--id",
+        &id,
+        "--oci-layout",
+        &target,
+    ])
+    .fails_with("is a symlink, which is not allowed");
+    // A relative NOTATION_CONFIG still gives the plugin an absolute argv[0].
+    let rec = sb.path("rec.jsonl");
+    let record = format!("record={}", rec.display());
+    let run = sb.run_with(
+        &plugin_sign_args(&id, &[&record], &["--oci-layout", &target]),
+        &[("NOTATION_CONFIG", "config")],
+        None,
+    );
+    run.ok();
+    for r in records(&rec) {
+        let argv0 = r["argv"][0].as_str().unwrap();
+        assert!(argv0.starts_with('/'), "argv[0] {argv0:?} is not absolute");
+    }
+}
+
+/// A huge NOTATION_PLUGIN_TIMEOUT is no deadline, not a crash.
+#[test]
+fn plugin_huge_timeout_value_is_not_a_crash() {
+    let (sb, id) = plugin_sandbox();
+    let layout = sb.layout("e2e");
+    sb.run_with(
+        &plugin_sign_args(&id, &[], &["--oci-layout", &format!("{layout}@{ARTIFACT}")]),
+        &[("NOTATION_PLUGIN_TIMEOUT", "18446744073709551615")],
+        None,
+    )
+    .ok();
 }

@@ -13,6 +13,8 @@ command -v python3 >/dev/null || need_apt+=(python3)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 command -v chattr >/dev/null || need_apt+=(e2fsprogs)
+# SoftHSM2 for the PKCS#11 plugin tests (softhsm2-util and /usr/lib/softhsm/libsofthsm2.so).
+command -v softhsm2-util >/dev/null || need_apt+=(softhsm2)
 if ((${#need_apt[@]})); then
   echo "== installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"

@@ -13,9 +13,12 @@ fn line(mut w: impl std::io::Write, text: impl Display) {
     let _ = writeln!(w, "{}", sanitize(&text.to_string()));
 }
 
-/// Replaces control characters (except tab) with U+FFFD.
+/// Replaces control characters (except tab) with U+FFFD, and the value of any
+/// `pin-value=` attribute (a PKCS#11 URI carrying a PIN, RFC 7512) with `<redacted>`:
+/// key ids are echoed in progress, debug and error lines.
 pub fn sanitize(text: &str) -> String {
-    text.chars()
+    let clean: String = text
+        .chars()
         .map(|c| {
             if c.is_control() && c != '\t' {
                 '\u{fffd}'
@@ -23,7 +26,27 @@ pub fn sanitize(text: &str) -> String {
                 c
             }
         })
-        .collect()
+        .collect();
+    redact_pin_values(&clean)
+}
+
+/// `pin-value=<anything up to & ; quotes or whitespace>` → `pin-value=<redacted>`,
+/// case-insensitively.
+pub fn redact_pin_values(text: &str) -> String {
+    const KEY: &str = "pin-value=";
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(pos) = lower[i..].find(KEY) {
+        let start = i + pos + KEY.len();
+        out.push_str(&text[i..start]);
+        out.push_str("<redacted>");
+        i = text[start..]
+            .find(|c: char| matches!(c, '&' | ';' | '"' | '\'' | '\\') || c.is_whitespace())
+            .map_or(text.len(), |e| start + e);
+    }
+    out.push_str(&text[i..]);
+    out
 }
 
 /// How much to say on stderr.
@@ -96,6 +119,21 @@ impl Printer {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pins_in_uris_are_redacted() {
+        assert_eq!(
+            super::sanitize(
+                "key \"pkcs11:token=t;object=o?module-path=/m.so&PIN-VALUE=1234&x=y\" failed"
+            ),
+            "key \"pkcs11:token=t;object=o?module-path=/m.so&PIN-VALUE=<redacted>&x=y\" failed"
+        );
+        assert_eq!(
+            super::redact_pin_values("pin-value=secret"),
+            "pin-value=<redacted>"
+        );
+        assert_eq!(super::redact_pin_values("no pin here"), "no pin here");
+    }
+
     #[test]
     fn control_characters_are_neutralised() {
         assert_eq!(

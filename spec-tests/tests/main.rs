@@ -11,6 +11,7 @@ mod cases {
     mod interop;
     mod key;
     mod login;
+    mod pkcs11;
     mod plugin_install;
     mod plugin_manage;
     mod plugin_sign;

@@ -114,6 +114,11 @@ pub fn add(args: KeyAddArgs, dirs: &Dirs, printer: &Printer) -> Result<()> {
             if id.is_empty() {
                 bail!("missing key id");
             }
+            if id.to_ascii_lowercase().contains("pin-value=") {
+                printer.warn(
+                    "the key id carries a PIN (pin-value); signingkeys.json keeps key ids in plain text: prefer pin-source=file:<path>",
+                );
+            }
             plugin_protocol::host::PluginDir::new(&dirs.libexec).executable(&plugin)?;
             KeySuite {
                 name: name.clone(),

@@ -824,10 +824,7 @@ fn plugin_unusable_plugins_are_refused() {
         ("..", "invalid plugin name \"..\"".to_owned()),
         (
             "linked",
-            format!(
-                "plugin \"linked\": {} is a symlink",
-                link.display()
-            ),
+            format!("plugin \"linked\": {} is a symlink", link.display()),
         ),
         (
             "plain",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: build notation, make a throwaway test key,
-# create a sample OCI image layout, and sign it in JWS and COSE.
+# create a sample OCI image layout, sign it in JWS and COSE, and verify it.
 # Usage: scripts/demo.sh [work-dir]   (default: a new temporary directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,4 +44,16 @@ echo "== notation sign --signature-format cose --oci-layout $layout@sha256:$m_he
 
 echo "== index.json now lists the artifact and its two signature manifests:"
 python3 -m json.tool "$layout/index.json" 2>/dev/null || cat "$layout/index.json"
+
+# --- verify: generate-test put the certificate in trust store ca:demo ----------
+cat >"$work/trustpolicy.json" <<'EOF'
+{"version": "1.0", "trustPolicies": [{"name": "demo", "registryScopes": ["*"],
+  "signatureVerification": {"level": "strict"}, "trustStores": ["ca:demo"], "trustedIdentities": ["*"]}]}
+EOF
+echo "== notation policy import --force $work/trustpolicy.json"
+"$notation" policy import --force "$work/trustpolicy.json"
+echo "== notation list --oci-layout $layout@sha256:$m_hex"
+"$notation" list --oci-layout "$layout@sha256:$m_hex"
+echo "== notation verify --oci-layout --scope localhost/demo --user-metadata demo=true $layout@sha256:$m_hex"
+"$notation" verify --oci-layout --scope localhost/demo --user-metadata demo=true "$layout@sha256:$m_hex"
 echo "== done: config in $NOTATION_CONFIG, layout in $layout"

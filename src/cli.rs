@@ -5,6 +5,11 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cli_trust::{
+    CertAddArgs, CertDeleteArgs, CertListArgs, CertShowArgs, InspectArgs, ListArgs, PolicyCommand,
+    VerifyArgs,
+};
+
 /// Notation - a tool to sign and verify artifacts.
 #[derive(Parser)]
 #[command(
@@ -53,6 +58,19 @@ pub enum Command {
         /// Plugin command.
         #[command(subcommand)]
         command: PluginCommand,
+    },
+    /// Verify OCI artifacts
+    Verify(VerifyArgs),
+    /// List signatures of the signed artifact
+    #[command(alias = "ls")]
+    List(ListArgs),
+    /// Inspect all signatures associated with the signed artifact
+    Inspect(InspectArgs),
+    /// Manage trust policy configuration
+    Policy {
+        /// Policy command.
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
     /// Log in to a registry
     Login(LoginArgs),
@@ -122,19 +140,25 @@ const SIGN_EXAMPLES: &str = "Examples:
     notation sign <registry>/<repository>@<digest>
 
   Sign with an on-demand remote key from a plugin:
-    notation sign --plugin <plugin_name> --id <remote_key_id> <registry>/<repository>@<digest>";
+    notation sign --plugin <plugin_name> --id <remote_key_id> <registry>/<repository>@<digest>
+
+  Sign several artifacts in one call, eight at a time:
+    notation sign --max-concurrency 8 <registry>/<repository>@<digest> <registry>/<repository>@<digest> ...";
 
 /// `notation sign` flags (specs/cmd/sign.md).
 #[derive(Args)]
 #[command(
-    override_usage = "notation sign [flags] <reference>",
+    override_usage = "notation sign [flags] <reference>...",
     long_about = "Sign artifacts\n\nPrerequisite: a signing key configured with 'notation key add' or 'notation cert generate-test --default'.",
     after_help = SIGN_EXAMPLES
 )]
 pub struct SignArgs {
-    /// The artifact to sign: <registry>/<repository>:<tag> or @<digest>, or with --oci-layout <path>:<tag> or <path>@<digest>
+    /// The artifacts to sign: <registry>/<repository>:<tag> or @<digest>, or with --oci-layout <path>:<tag> or <path>@<digest>; several are signed concurrently
     #[arg(value_name = "reference")]
     pub reference: Vec<String>,
+    /// How many references to sign at once when several are given (1 to 256)
+    #[arg(long = "max-concurrency", value_name = "n")]
+    pub max_concurrency: Option<String>,
     /// Signing key name, for a key previously added to notation's key list; mutually exclusive with --id and --plugin
     #[arg(short = 'k', long)]
     pub key: Option<String>,
@@ -260,6 +284,16 @@ pub struct KeyDeleteArgs {
 pub enum CertCommand {
     /// Generate a test RSA key and a corresponding self-signed certificate
     GenerateTest(GenerateTestArgs),
+    /// Add certificates to the trust store
+    Add(CertAddArgs),
+    /// List certificates in the trust store
+    #[command(alias = "ls")]
+    List(CertListArgs),
+    /// Show certificate details given trust store type, named store, and certificate file name
+    Show(CertShowArgs),
+    /// Delete certificates from the trust store
+    #[command(alias = "rm")]
+    Delete(CertDeleteArgs),
 }
 
 /// `notation cert generate-test`.

@@ -88,6 +88,11 @@ impl Layout {
             .unwrap_or_default()
     }
 
+    /// The descriptors listed in `index.json` (as JSON, unvalidated).
+    pub fn index_entries(&self) -> Result<Vec<Value>> {
+        Ok(Layout::manifests(&self.read_index()?))
+    }
+
     /// Path of a blob.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
         self.root
@@ -96,7 +101,8 @@ impl Layout {
             .join(digest.hex())
     }
 
-    fn read_blob(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>> {
+    /// Reads a blob of at most `limit` bytes and checks it against its digest.
+    pub fn read_blob(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>> {
         let path = self.blob_path(digest);
         let meta = std::fs::symlink_metadata(&path).with_context(|| {
             format!(
@@ -106,7 +112,7 @@ impl Layout {
         })?;
         if meta.len() > limit {
             bail!(
-                "{digest}: manifest of {} bytes exceeds the {limit}-byte limit",
+                "{digest}: blob of {} bytes exceeds the {limit}-byte limit",
                 meta.len()
             );
         }

@@ -3,7 +3,9 @@
 //! main parses the command line, reads the environment once, dispatches to one
 //! command function, and turns any error into one `Error:` line and exit code 1.
 
+mod artifact;
 mod cli;
+mod cli_trust;
 mod commands;
 mod config_json;
 mod dirs;
@@ -11,6 +13,7 @@ mod duration;
 mod env;
 mod flags;
 mod fsutil;
+mod inspect_view;
 mod layout;
 mod layout_ref;
 mod output;
@@ -19,6 +22,9 @@ mod registry_setup;
 mod signing_keys;
 mod table;
 mod test_cert;
+mod tree;
+mod trust_policy;
+mod trust_store;
 
 use std::process::ExitCode;
 
@@ -27,6 +33,7 @@ use clap::Parser as _;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use cli::{CertCommand, Cli, Command, KeyCommand, PluginCommand};
+use cli_trust::PolicyCommand;
 use output::Printer;
 
 fn main() -> ExitCode {
@@ -77,6 +84,22 @@ fn run(cli: Cli, env: &env::Env) -> Result<()> {
                 let p = commands::printer(args.log);
                 commands::cert::generate_test(args, &dirs, &p)
             }
+            CertCommand::Add(args) => {
+                let p = commands::printer(args.log);
+                commands::truststore::add(args, &dirs, &p)
+            }
+            CertCommand::List(args) => {
+                let p = commands::printer(args.log);
+                commands::truststore::list(args, &dirs, &p)
+            }
+            CertCommand::Show(args) => {
+                let p = commands::printer(args.log);
+                commands::truststore::show(args, &dirs, &p)
+            }
+            CertCommand::Delete(args) => {
+                let p = commands::printer(args.log);
+                commands::truststore::delete(args, &dirs, &p)
+            }
         },
         Command::Plugin { command } => match command {
             PluginCommand::Install(args) => {
@@ -92,6 +115,25 @@ fn run(cli: Cli, env: &env::Env) -> Result<()> {
                 let p = commands::printer(args.log);
                 commands::plugin::check(args, &dirs, env, &p)
             }
+        },
+        Command::Verify(args) => {
+            let p = commands::printer(args.log);
+            commands::verify::run(args, env, &dirs, &p)
+        }
+        Command::List(args) => {
+            let p = commands::printer(args.log);
+            commands::list::run(args, env, &dirs, &p)
+        }
+        Command::Inspect(args) => {
+            let p = commands::printer(args.log);
+            commands::inspect::run(args, env, &dirs, &p)
+        }
+        Command::Policy { command } => match command {
+            PolicyCommand::Import(args) => {
+                let p = commands::printer(args.log);
+                commands::policy::import(args, &dirs, &p)
+            }
+            PolicyCommand::Show(log) => commands::policy::show(&dirs, &commands::printer(log)),
         },
         Command::Login(args) => {
             let p = commands::printer(args.log);

@@ -78,6 +78,14 @@ impl Printer {
         line(std::io::stdout().lock(), text);
     }
 
+    /// Result lines on stdout, together: lines of concurrent work do not interleave.
+    pub fn results(&self, lines: &[String]) {
+        let mut out = std::io::stdout().lock();
+        for text in lines {
+            line(&mut out, text);
+        }
+    }
+
     /// A question on stderr, without a newline (the answer comes from stdin).
     pub fn prompt(&self, text: impl Display) {
         let mut err = std::io::stderr().lock();

@@ -59,42 +59,28 @@ pub fn credential_config(env: &Env, config: &ConfigJson) -> CredentialConfig {
     }
 }
 
-fn extra_cas(env: &Env) -> Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    if let Some(file) = env.path(vars::SSL_CERT_FILE) {
-        out.push(
-            std::fs::read(&file)
-                .with_context(|| format!("cannot read SSL_CERT_FILE {}", file.display()))?,
-        );
-    }
-    if let Some(dir) = env.path(vars::SSL_CERT_DIR) {
-        let entries = std::fs::read_dir(&dir)
-            .with_context(|| format!("cannot read SSL_CERT_DIR {}", dir.display()))?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        files.sort();
-        for f in files {
-            let bytes =
-                std::fs::read(&f).with_context(|| format!("cannot read {}", f.display()))?;
-            if bytes
-                .windows(27)
-                .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-            {
-                out.push(bytes);
-            }
-        }
-    }
-    Ok(out)
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR`, when set.
+fn extra_ca_paths(env: &Env) -> Vec<PathBuf> {
+    [vars::SSL_CERT_FILE, vars::SSL_CERT_DIR]
+        .into_iter()
+        .filter_map(|v| env.path(v))
+        .collect()
 }
 
-/// Transport settings: plain-HTTP rules and extra CAs.
+/// The extra CA certificates (PEM) of `SSL_CERT_FILE` and `SSL_CERT_DIR`.
+pub fn extra_ca_pems(env: &Env) -> Result<Vec<Vec<u8>>> {
+    Ok(notation_registry::http::read_ca_paths(&extra_ca_paths(
+        env,
+    ))?)
+}
+
+/// Transport settings: plain-HTTP rules and extra CAs (read when the first HTTPS
+/// request is sent).
 pub fn transport(insecure: bool, env: &Env, config: &ConfigJson) -> Result<TransportConfig> {
     Ok(TransportConfig {
         insecure_all: insecure,
         insecure_registries: config.insecure_registries.clone(),
-        extra_ca_pem: extra_cas(env)?,
+        extra_ca_paths: extra_ca_paths(env),
         ..TransportConfig::default()
     })
 }

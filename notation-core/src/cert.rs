@@ -92,6 +92,16 @@ pub struct ExtendedKeyUsage {
     pub other: Vec<String>,
 }
 
+/// One attribute of a distinguished name: its type (dotted OID) and its value when
+/// the value is a string (PrintableString, UTF8String, IA5String, NumericString).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameAttribute {
+    /// Attribute type, dotted OID (e.g. `2.5.4.3` for CN).
+    pub oid: String,
+    /// The value, if it is one of the string types above.
+    pub value: Option<String>,
+}
+
 /// A parsed certificate. Holds its DER and everything the chain rules read.
 #[derive(Debug, Clone)]
 pub struct Certificate {
@@ -100,6 +110,9 @@ pub struct Certificate {
     pub subject: String,
     /// Issuer DN, RFC 4514 style.
     pub issuer: String,
+    /// The subject as relative distinguished names, in certificate order (trusted
+    /// identity matching, spec §4.10).
+    pub subject_rdns: Vec<Vec<NameAttribute>>,
     raw_subject: Vec<u8>,
     raw_issuer: Vec<u8>,
     /// notBefore, seconds since the Unix epoch.
@@ -177,6 +190,18 @@ impl Certificate {
             der: der.to_vec(),
             subject: c.subject().to_string(),
             issuer: c.issuer().to_string(),
+            subject_rdns: c
+                .subject()
+                .iter()
+                .map(|rdn| {
+                    rdn.iter()
+                        .map(|a| NameAttribute {
+                            oid: a.attr_type().to_id_string(),
+                            value: a.as_str().ok().map(str::to_owned),
+                        })
+                        .collect()
+                })
+                .collect(),
             raw_subject: c.subject().as_raw().to_vec(),
             raw_issuer: c.issuer().as_raw().to_vec(),
             not_before: c.validity().not_before.timestamp(),
@@ -279,6 +304,19 @@ impl Certificate {
             &self.tbs,
             &self.signature,
         )
+    }
+
+    /// True when basicConstraints is present with cA=true.
+    pub fn is_ca(&self) -> bool {
+        self.basic_constraints
+            .as_ref()
+            .is_some_and(|bc| bc.value.ca)
+    }
+
+    /// True when the certificate is self-issued and its signature verifies with its
+    /// own key (a root, or a self-signed leaf).
+    pub fn is_self_signed(&self) -> bool {
+        self.is_self_issued() && self.is_signed_by(self).unwrap_or(false)
     }
 
     /// True when the keyUsage extension has `bit` set.

@@ -14,3 +14,4 @@ mod raw_signer;
 mod sign_roundtrip;
 mod tamper;
 mod vectors;
+mod verification;

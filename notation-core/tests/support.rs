@@ -186,6 +186,8 @@ pub fn pem(label: &str, der: &[u8]) -> String {
 #[derive(Clone)]
 pub struct Profile {
     pub cn: String,
+    /// Attributes written before CN (e.g. C, ST, O for trusted identities).
+    pub dn_prefix: Vec<(DnType, String)>,
     pub is_ca: IsCa,
     pub key_usages: Vec<KeyUsagePurpose>,
     pub ekus: Vec<ExtendedKeyUsagePurpose>,
@@ -200,6 +202,7 @@ impl Profile {
     pub fn leaf(cn: &str) -> Profile {
         Profile {
             cn: cn.into(),
+            dn_prefix: Vec::new(),
             is_ca: IsCa::NoCa,
             key_usages: vec![KeyUsagePurpose::DigitalSignature],
             ekus: vec![ExtendedKeyUsagePurpose::CodeSigning],
@@ -218,6 +221,15 @@ impl Profile {
             ekus: Vec::new(),
             ..Profile::leaf(cn)
         }
+    }
+
+    /// Puts `attrs` before the CN in the subject.
+    pub fn with_dn_prefix(mut self, attrs: &[(DnType, &str)]) -> Profile {
+        self.dn_prefix = attrs
+            .iter()
+            .map(|(t, v)| (t.clone(), (*v).to_owned()))
+            .collect();
+        self
     }
 
     pub fn with_key_usages(mut self, ku: Vec<KeyUsagePurpose>) -> Profile {
@@ -252,6 +264,9 @@ impl Profile {
     fn params(&self) -> CertificateParams {
         let mut p = CertificateParams::default();
         p.distinguished_name = rcgen::DistinguishedName::new();
+        for (t, v) in &self.dn_prefix {
+            p.distinguished_name.push(t.clone(), v.clone());
+        }
         p.distinguished_name
             .push(DnType::CommonName, self.cn.clone());
         p.is_ca = self.is_ca;

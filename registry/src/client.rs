@@ -32,6 +32,13 @@ pub struct Client {
     credentials: Mutex<HashMap<String, Credential>>,
     /// Registries seen to refuse single-request (monolithic POST) uploads.
     no_monolithic: Mutex<HashSet<String>>,
+    /// Whether each registry has the Referrers API, once known.
+    referrers_api: Mutex<HashMap<String, bool>>,
+    /// Held while probing the Referrers API, so concurrent signers probe once.
+    probing: Mutex<()>,
+    /// Held while answering an authentication challenge, so that concurrent
+    /// requests meeting the same challenge fetch one token between them.
+    authenticating: Mutex<()>,
 }
 
 /// What a manifest push returned.
@@ -59,6 +66,9 @@ impl Client {
             credential_fn: Box::new(credential_fn),
             credentials: Mutex::new(HashMap::new()),
             no_monolithic: Mutex::new(HashSet::new()),
+            referrers_api: Mutex::new(HashMap::new()),
+            probing: Mutex::new(()),
+            authenticating: Mutex::new(()),
         })
     }
 
@@ -135,10 +145,27 @@ impl Client {
                 self.auth.apply(registry, scope, build(c, &base))
             })
         };
+        let answered = self.auth.answers();
         let resp = attempt()?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return Ok(resp);
         }
+        // One challenge is answered at a time. If another request answered one while
+        // this one was out, try its answer before fetching another token.
+        let _one_at_a_time = self
+            .authenticating
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let resp = if self.auth.answers() != answered {
+            drop(resp);
+            let again = attempt()?;
+            if again.status() != StatusCode::UNAUTHORIZED {
+                return Ok(again);
+            }
+            again
+        } else {
+            resp
+        };
         let challenge = resp
             .headers()
             .get(WWW_AUTHENTICATE)
@@ -231,7 +258,7 @@ fn body_text(resp: Response) -> String {
         .into_owned()
 }
 
-fn status_error(registry: &str, operation: &str, resp: Response) -> RegistryError {
+pub(crate) fn status_error(registry: &str, operation: &str, resp: Response) -> RegistryError {
     let status = resp.status().as_u16();
     let detail = registry_detail(&body_text(resp));
     match status {
@@ -279,7 +306,7 @@ impl Repository<'_> {
         &self.name
     }
 
-    fn send(
+    pub(crate) fn send(
         &self,
         _operation: &str,
         build: &dyn Fn(&ReqwestClient, &str) -> RequestBuilder,
@@ -485,9 +512,15 @@ impl Repository<'_> {
                     .body(bytes.to_vec())
             })?;
         if resp.status() == StatusCode::CREATED {
-            return Ok(ManifestPush::Pushed {
-                subject_indexed: resp.headers().contains_key("oci-subject"),
-            });
+            let subject_indexed = resp.headers().contains_key("oci-subject");
+            if subject_indexed {
+                self.client
+                    .referrers_api
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(self.registry.clone(), true);
+            }
+            return Ok(ManifestPush::Pushed { subject_indexed });
         }
         if resp.status() == StatusCode::BAD_REQUEST {
             let body = body_text(resp);
@@ -502,6 +535,41 @@ impl Repository<'_> {
             });
         }
         Err(status_error(&self.registry, &op, resp))
+    }
+
+    /// Whether the registry has the Referrers API. Known once a push was answered
+    /// with `OCI-Subject`; otherwise probed once per registry for the life of the
+    /// client (a `GET` of the referrers of `subject`), and remembered: a batch pays
+    /// for the probe once, not once per signature.
+    pub fn has_referrers_api(&self, subject: &Digest) -> Result<bool> {
+        let known = || {
+            self.client
+                .referrers_api
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&self.registry)
+                .copied()
+        };
+        if let Some(k) = known() {
+            return Ok(k);
+        }
+        let _one_probe = self
+            .client
+            .probing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = known() {
+            return Ok(k);
+        }
+        let supported = self
+            .referrers_api(subject, notation_core::manifest::ARTIFACT_TYPE_SIGNATURE)?
+            .is_some();
+        self.client
+            .referrers_api
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.registry.clone(), supported);
+        Ok(supported)
     }
 
     /// The Referrers API answer for `subject`, filtered to `artifact_type`; `None` when

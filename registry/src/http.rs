@@ -3,7 +3,13 @@
 //! §3.3). Connect and request time-outs so an unreachable registry fails in seconds.
 //! Bounded retries with back-off on 429/502/503/504 and on reset connections,
 //! honouring `Retry-After`. Connections are pooled and reused.
+//!
+//! Two pooled clients: one for plain HTTP, built without trust roots, and one for
+//! HTTPS, built on first use. Loading the system's trust roots costs about 12 ms
+//! (every file in `/etc/ssl/certs` is parsed), which a `notation sign` against a
+//! local plain-HTTP registry would otherwise pay on every process.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -19,8 +25,12 @@ pub struct TransportConfig {
     pub insecure_all: bool,
     /// config.json `insecureRegistries` (host[:port], compared case-insensitively).
     pub insecure_registries: Vec<String>,
-    /// Extra trusted CA certificates, PEM (from `SSL_CERT_FILE` / `SSL_CERT_DIR`).
+    /// Extra trusted CA certificates, PEM.
     pub extra_ca_pem: Vec<Vec<u8>>,
+    /// Files, and directories of files, with extra trusted CA certificates in PEM
+    /// (`SSL_CERT_FILE`, `SSL_CERT_DIR`): read when the first HTTPS request is sent,
+    /// so that a plain-HTTP registry does not pay for reading them.
+    pub extra_ca_paths: Vec<std::path::PathBuf>,
     /// TCP connect time-out.
     pub connect_timeout: Duration,
     /// Whole-request time-out.
@@ -39,6 +49,7 @@ impl Default for TransportConfig {
             insecure_all: false,
             insecure_registries: Vec::new(),
             extra_ca_pem: Vec::new(),
+            extra_ca_paths: Vec::new(),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(60),
             max_retries: 3,
@@ -52,9 +63,13 @@ impl Default for TransportConfig {
 /// headers or bodies, so no credential can reach it.
 pub type Trace = dyn Fn(&str) + Send + Sync;
 
-/// A pooled HTTP client with the retry policy.
+/// Pooled HTTP clients with the retry policy.
 pub struct Http {
-    client: Client,
+    /// Plain HTTP only: built without trust roots, and it never follows a redirect
+    /// to HTTPS (such a request is sent again through `tls`).
+    plain: Client,
+    /// HTTPS, with the system's trust roots plus the extra CAs; built on first use.
+    tls: OnceLock<std::result::Result<Client, RegistryError>>,
     config: TransportConfig,
     requests: AtomicU64,
     trace: Option<Box<Trace>>,
@@ -81,31 +96,69 @@ fn host_of(registry: &str) -> &str {
         .unwrap_or(registry)
 }
 
+fn builder(config: &TransportConfig) -> reqwest::blocking::ClientBuilder {
+    Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .user_agent(config.user_agent.clone())
+        .pool_max_idle_per_host(16)
+}
+
+fn setup_error(e: impl std::fmt::Display) -> RegistryError {
+    RegistryError::Unreachable {
+        registry: "-".into(),
+        reason: format!("cannot set up the HTTP client: {e}"),
+    }
+}
+
 impl Http {
-    /// Builds the client.
+    /// Builds the plain-HTTP client; the HTTPS client is built when the first HTTPS
+    /// request is sent.
     pub fn new(config: TransportConfig) -> Result<Http> {
-        let mut builder = Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .user_agent(config.user_agent.clone())
-            .pool_max_idle_per_host(16);
-        for pem in &config.extra_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                RegistryError::Credentials(format!(
-                    "cannot read the extra CA certificates (SSL_CERT_FILE/SSL_CERT_DIR): {e}"
-                ))
-            })?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        let client = builder.build().map_err(|e| RegistryError::Unreachable {
-            registry: "-".into(),
-            reason: format!("cannot set up the HTTP client: {e}"),
-        })?;
+        let plain = builder(&config)
+            // No roots: this client never completes a TLS handshake.
+            .tls_certs_only(Vec::new())
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                if attempt.url().scheme() != "http" {
+                    attempt.stop()
+                } else if attempt.previous().len() >= 10 {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .build()
+            .map_err(setup_error)?;
         Ok(Http {
-            client,
+            plain,
+            tls: OnceLock::new(),
             config,
             requests: AtomicU64::new(0),
             trace: None,
+        })
+    }
+
+    /// The HTTPS client, built on first use.
+    fn tls(&self) -> Result<&Client> {
+        let built = self.tls.get_or_init(|| {
+            let mut pems = self.config.extra_ca_pem.clone();
+            pems.extend(read_ca_paths(&self.config.extra_ca_paths)?);
+            let mut certs = Vec::new();
+            for pem in &pems {
+                certs.extend(reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                    RegistryError::Credentials(format!(
+                        "cannot read the extra CA certificates (SSL_CERT_FILE/SSL_CERT_DIR): {e}"
+                    ))
+                })?);
+            }
+            builder(&self.config)
+                .tls_certs_merge(certs)
+                .build()
+                .map_err(setup_error)
+        });
+        built.as_ref().map_err(|e| match e {
+            RegistryError::Credentials(m) => RegistryError::Credentials(m.clone()),
+            other => setup_error(other),
         })
     }
 
@@ -130,11 +183,6 @@ impl Http {
     /// The base URL `<scheme>://<registry>`.
     pub fn base(&self, registry: &str) -> String {
         format!("{}://{registry}", self.scheme(registry))
-    }
-
-    /// The underlying client, to build requests.
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     /// Requests sent so far (every attempt counts), for benchmarks.
@@ -165,7 +213,7 @@ impl Http {
         let mut attempt = 0;
         loop {
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let outcome = match build(&self.client).build() {
+            let outcome = match build(&self.plain).build() {
                 Ok(req) => {
                     // Queries can carry upload state or pre-signed tokens: not traced.
                     let url = req.url();
@@ -181,7 +229,7 @@ impl Http {
                         url.authority(),
                         url.path()
                     );
-                    let outcome = self.client.execute(req);
+                    let outcome = self.execute(req, build)?;
                     if let Some(trace) = &self.trace {
                         match &outcome {
                             Ok(r) => trace(&format!("{line} -> {}", r.status().as_u16())),
@@ -219,6 +267,30 @@ impl Http {
         }
     }
 
+    /// Sends one request through the client for its scheme. A plain-HTTP request
+    /// redirected to HTTPS is sent again through the TLS client, which follows it.
+    fn execute(
+        &self,
+        req: reqwest::blocking::Request,
+        build: &dyn Fn(&Client) -> RequestBuilder,
+    ) -> Result<reqwest::Result<Response>> {
+        if req.url().scheme() != "http" {
+            return Ok(self.tls()?.execute(req));
+        }
+        let outcome = self.plain.execute(req);
+        let to_tls = matches!(&outcome, Ok(r) if r.status().is_redirection()
+            && r.headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| r.url().join(l).ok())
+                .is_some_and(|u| u.scheme() == "https"));
+        if !to_tls {
+            return Ok(outcome);
+        }
+        let tls = self.tls()?;
+        Ok(build(tls).build().and_then(|req| tls.execute(req)))
+    }
+
     fn retry_delay(&self, resp: &Response, attempt: u32) -> Duration {
         resp.headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -227,6 +299,40 @@ impl Http {
             .map(|s| Duration::from_secs(s).min(self.config.max_retry_after))
             .unwrap_or_else(|| backoff(attempt))
     }
+}
+
+/// The PEM files at `paths`: a file as it is, a directory's regular files (in name
+/// order) that hold a PEM certificate.
+pub fn read_ca_paths(paths: &[std::path::PathBuf]) -> Result<Vec<Vec<u8>>> {
+    let unreadable = |p: &std::path::Path, e: std::io::Error| {
+        RegistryError::Credentials(format!(
+            "cannot read the extra CA certificates in {}: {e}",
+            p.display()
+        ))
+    };
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(std::fs::read(path).map_err(|e| unreadable(path, e))?);
+            continue;
+        }
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| unreadable(path, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for f in files {
+            let bytes = std::fs::read(&f).map_err(|e| unreadable(&f, e))?;
+            if bytes
+                .windows(27)
+                .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+            {
+                out.push(bytes);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Reads at most `limit` bytes of a body; more is an error, so a misbehaving server

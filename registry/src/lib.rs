@@ -10,6 +10,7 @@
 //! | [`auth`] | challenges, tokens (basic and identity-token grants) | |
 //! | [`client`] | resolve, push blobs and manifests, Referrers API, delete | §3.3, §3.4 |
 //! | [`referrers`] | the referrers tag schema, race-safe | §3.4 |
+//! | [`discover`] | finding and reading signatures: Referrers API (paged), tag schema | §3.4 |
 //! | [`secret`] | redacted secrets | |
 //! | [`error`] | typed errors | |
 //!
@@ -18,6 +19,7 @@
 pub mod auth;
 pub mod client;
 pub mod credentials;
+pub mod discover;
 pub mod error;
 pub mod http;
 pub mod reference;

@@ -2,12 +2,13 @@
 //! Referrers API: an image index tagged `sha256-<hex of the subject>` lists every
 //! signature manifest. The update is read-merge-write, and because registries have
 //! no compare-and-swap, concurrent signers can overwrite each other. So every writer
-//! re-reads after writing, and only stops once its entry has been seen twice, a
-//! random pause apart; otherwise it merges again, up to a bound. Old index
-//! manifests are deleted after success; a failed delete is only a warning.
+//! writes within a few milliseconds of its read, pauses for longer than another
+//! writer's read-to-write time, and reads again; if its entry was lost it merges
+//! again, up to a bound. Old index manifests are deleted after success; a failed
+//! delete is only a warning.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notation_core::manifest::{ARTIFACT_TYPE_SIGNATURE, MEDIA_TYPE_IMAGE_INDEX};
 use notation_core::{Descriptor, Digest};
@@ -112,95 +113,261 @@ fn contains(entries: &[Value], digest: &str) -> bool {
     entries.iter().any(|e| entry_digest(e) == Some(digest))
 }
 
+/// Deletes an outdated index manifest; false if it could not be deleted. A delete
+/// is idempotent, so an HTTP 500 is tried again: distribution 2.8 answers 500
+/// ("invalid checksum digest format") when manifests of one repository are deleted
+/// concurrently, as a batch does.
+fn delete_outdated(repo: &Repository<'_>, digest: &Digest) -> bool {
+    for attempt in 1..=3u64 {
+        match repo.delete_manifest(digest) {
+            Ok(()) => return true,
+            Err(RegistryError::Status { status: 500, .. }) if attempt < 3 => {
+                std::thread::sleep(Duration::from_millis(5 + jitter(20 * attempt)));
+            }
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 /// A failure worth another read-merge-write round rather than giving up.
 fn transient(e: &RegistryError) -> bool {
     matches!(e, RegistryError::Unreachable { .. })
         || matches!(e, RegistryError::Status { status, .. } if *status == 429 || *status >= 500)
 }
 
-/// Adds `manifest` to the referrers index of `subject` and makes sure it stays there.
+/// The longest a writer lets pass between receiving the index and sending its
+/// write. Past it, the read is considered stale and the index is read again, so
+/// that the time from another writer's read to its write landing is bounded by
+/// about this plus one write round trip: the pause before a confirming read is
+/// built on that bound.
+pub const SEND_DEADLINE: Duration = Duration::from_millis(3);
+
+/// Stale reads (past [`SEND_DEADLINE`]) read again in a row before writing anyway.
+const STALE_REREADS: u32 = 4;
+
+/// The shortest pause between a write and its confirming read.
+const MIN_PAUSE: Duration = Duration::from_millis(5);
+
+/// The longest pause between a write and its confirming read.
+const MAX_PAUSE: Duration = Duration::from_secs(2);
+
+/// What a [`TagIndexUpdate`] needs next.
+#[derive(Debug)]
+pub enum Step {
+    /// Call [`TagIndexUpdate::step`] again after this pause (other work may run
+    /// meanwhile: a batch signs other artifacts while one waits).
+    Wait(Duration),
+    /// The entry is in the index, and stayed there for a pause after the last write.
+    Done(IndexUpdate),
+}
+
+/// Adding one signature manifest to the referrers index of its subject, as a
+/// resumable sequence of steps: read, merge, write, pause, confirm.
 ///
 /// Each round reads the index, merges (keeping every entry seen in any earlier read
-/// of this run, so an entry a stale writer dropped is put back), and writes it once,
-/// without transport retries: a write replayed seconds later would be built from a
-/// stale read. A transient failure starts a new round. The run ends when our entry
-/// has been read back twice, a pause apart that exceeds the slowest write seen.
+/// of this update, so an entry a stale writer dropped is put back), and writes it
+/// once, without transport retries: a write replayed seconds later would be built
+/// from a stale read. A read older than [`SEND_DEADLINE`] is not written from; the
+/// index is read again. After a write the update pauses, then reads once more: if
+/// the entry is there, every writer that read the index before our write has landed
+/// its own write by then, and the update is done; if not, another round starts, and
+/// each lost entry doubles the pause. The pause is the bound on another writer's
+/// read-to-write time (the send deadline, plus the slowest read and write round
+/// trips seen, plus a margin and jitter).
+#[derive(Debug)]
+pub struct TagIndexUpdate {
+    tag: String,
+    want: String,
+    entry: Value,
+    update: IndexUpdate,
+    replaced: Vec<Digest>,
+    remembered: Vec<Value>,
+    rounds: u32,
+    /// A write of ours may have reached the registry.
+    maybe_written: bool,
+    /// The next read follows a write and the pause after it.
+    confirming: bool,
+    /// Times our entry was missing from a confirming read.
+    lost: u32,
+    slowest_read: Duration,
+    slowest_write: Duration,
+    /// The longest read-to-send time allowed so far.
+    allowance: Duration,
+}
+
+impl TagIndexUpdate {
+    /// An update adding `manifest` to the index of `subject`.
+    pub fn new(subject: &Digest, manifest: &Descriptor) -> TagIndexUpdate {
+        TagIndexUpdate {
+            tag: index_tag(subject),
+            want: manifest.digest.as_str().to_owned(),
+            entry: index_entry(manifest),
+            update: IndexUpdate::default(),
+            replaced: Vec::new(),
+            remembered: Vec::new(),
+            rounds: 0,
+            maybe_written: false,
+            confirming: false,
+            lost: 0,
+            slowest_read: Duration::ZERO,
+            slowest_write: Duration::ZERO,
+            allowance: SEND_DEADLINE,
+        }
+    }
+
+    /// The index tag, `sha256-<hex>`.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// The pause before a confirming read.
+    fn pause(&self) -> Duration {
+        let base = self.allowance
+            + self.slowest_read
+            + self.slowest_write
+            + Duration::from_millis(2 + jitter(3));
+        (base.max(MIN_PAUSE) * 2u32.pow(self.lost.min(8))).min(MAX_PAUSE)
+    }
+
+    /// Runs the update until it has to pause, or is done.
+    pub fn step(&mut self, repo: &Repository<'_>) -> Result<Step> {
+        let mut stale = 0;
+        loop {
+            let started = Instant::now();
+            let (entries, current) = read_index(repo, &self.tag)?;
+            let read_at = Instant::now();
+            self.slowest_read = self.slowest_read.max(read_at - started);
+            if contains(&entries, &self.want) {
+                if self.maybe_written && !self.confirming {
+                    // A write reported as failed may have landed after all: confirm
+                    // it like any other write.
+                    self.confirming = true;
+                    return Ok(Step::Wait(self.pause()));
+                }
+                // Stable (or already there before we started): clean up and stop.
+                let mut update = std::mem::take(&mut self.update);
+                for old in self
+                    .replaced
+                    .iter()
+                    .filter(|d| Some(*d) != current.as_ref())
+                {
+                    if !delete_outdated(repo, old) {
+                        update.warnings.push(DELETE_WARNING.to_owned());
+                    }
+                }
+                return Ok(Step::Done(update));
+            }
+            if self.confirming {
+                self.lost += 1;
+                self.confirming = false;
+            }
+            if self.rounds >= MAX_ATTEMPTS {
+                return Err(RegistryError::IndexContention {
+                    registry: repo.registry().to_owned(),
+                    tag: self.tag.clone(),
+                    attempts: MAX_ATTEMPTS,
+                });
+            }
+            let mut seen = HashSet::new();
+            let mut merged: Vec<Value> = Vec::new();
+            for e in entries.iter().chain(self.remembered.iter()) {
+                if let Some(d) = entry_digest(e)
+                    && seen.insert(d.to_owned())
+                {
+                    merged.push(e.clone());
+                }
+            }
+            self.remembered = merged.clone();
+            merged.push(self.entry.clone());
+            let body = index_bytes(&merged);
+            // Merging a long index takes time of its own (a few µs per entry).
+            let allowance = SEND_DEADLINE + Duration::from_micros(5 * merged.len() as u64);
+            self.allowance = self.allowance.max(allowance);
+            if read_at.elapsed() > allowance && stale < STALE_REREADS {
+                // Descheduled or slow: another writer may have written meanwhile.
+                stale += 1;
+                continue;
+            }
+            self.rounds += 1;
+            let sent = Instant::now();
+            match repo.push_manifest_once(&self.tag, MEDIA_TYPE_IMAGE_INDEX, &body) {
+                Ok(ManifestPush::Pushed { .. }) => {
+                    self.update.writes += 1;
+                    self.slowest_write = self.slowest_write.max(sent.elapsed());
+                    self.maybe_written = true;
+                    self.confirming = true;
+                    if let Some(old) = current {
+                        self.replaced.push(old);
+                    }
+                    return Ok(Step::Wait(self.pause()));
+                }
+                Ok(ManifestPush::BlobUnknown) => {
+                    return Err(RegistryError::Protocol {
+                        registry: repo.registry().to_owned(),
+                        operation: format!("writing the referrers index {}", self.tag),
+                        reason: "the registry says a listed manifest does not exist".into(),
+                    });
+                }
+                Err(e) if transient(&e) && self.rounds < MAX_ATTEMPTS => {
+                    // It may still have been applied: the next read decides.
+                    self.maybe_written = true;
+                    self.confirming = false;
+                    return Ok(Step::Wait(Duration::from_millis(jitter(
+                        20 * u64::from(self.rounds),
+                    ))));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Adds `manifest` to the referrers index of `subject` and makes sure it stays
+/// there: runs a [`TagIndexUpdate`] to the end, sleeping through its pauses.
 pub fn add_to_tag_index(
     repo: &Repository<'_>,
     subject: &Digest,
     manifest: &Descriptor,
 ) -> Result<IndexUpdate> {
-    let tag = index_tag(subject);
-    let want = manifest.digest.as_str();
-    let mut update = IndexUpdate::default();
-    let mut replaced: Vec<Digest> = Vec::new();
-    let mut remembered: Vec<Value> = Vec::new();
-    let mut seen_once = false;
-    let mut slowest_write = Duration::from_millis(20);
-    for attempt in 1..=MAX_ATTEMPTS + 1 {
-        let (entries, current) = read_index(repo, &tag)?;
-        if contains(&entries, want) {
-            if seen_once || update.writes == 0 {
-                // Stable (or already there before we started): clean up and stop.
-                for old in replaced.iter().filter(|d| Some(*d) != current.as_ref()) {
-                    if repo.delete_manifest(old).is_err() {
-                        update.warnings.push(DELETE_WARNING.to_owned());
-                    }
-                }
-                return Ok(update);
-            }
-            seen_once = true;
-            // A writer that read the index before our write may still overwrite it:
-            // look again after a pause longer than a write takes.
-            std::thread::sleep(slowest_write * 2 + Duration::from_millis(40 + jitter(60)));
-            continue;
+    let mut update = TagIndexUpdate::new(subject, manifest);
+    loop {
+        match update.step(repo)? {
+            Step::Wait(pause) => std::thread::sleep(pause),
+            Step::Done(done) => return Ok(done),
         }
-        if attempt > MAX_ATTEMPTS {
-            break;
-        }
-        seen_once = false;
-        let mut seen = HashSet::new();
-        let mut merged: Vec<Value> = Vec::new();
-        for e in entries.iter().chain(remembered.iter()) {
-            if let Some(d) = entry_digest(e)
-                && seen.insert(d.to_owned())
-            {
-                merged.push(e.clone());
-            }
-        }
-        remembered = merged.clone();
-        merged.push(index_entry(manifest));
-        let started = std::time::Instant::now();
-        match repo.push_manifest_once(&tag, MEDIA_TYPE_IMAGE_INDEX, &index_bytes(&merged)) {
-            Ok(ManifestPush::Pushed { .. }) => {
-                update.writes += 1;
-                slowest_write = slowest_write.max(started.elapsed());
-                if let Some(old) = current {
-                    replaced.push(old);
-                }
-            }
-            Ok(ManifestPush::BlobUnknown) => {
-                return Err(RegistryError::Protocol {
-                    registry: repo.registry().to_owned(),
-                    operation: format!("writing the referrers index {tag}"),
-                    reason: "the registry says a listed manifest does not exist".into(),
-                });
-            }
-            Err(e) if transient(&e) && attempt < MAX_ATTEMPTS => {}
-            Err(e) => return Err(e),
-        }
-        std::thread::sleep(Duration::from_millis(jitter(20 * u64::from(attempt))));
     }
-    Err(RegistryError::IndexContention {
-        registry: repo.registry().to_owned(),
-        tag,
-        attempts: MAX_ATTEMPTS,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pause before a confirming read covers the send deadline and the round
+    /// trips seen, doubles with each lost entry, and is bounded.
+    #[test]
+    fn pause_bounds() {
+        let subject: Digest =
+            "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
+                .parse()
+                .unwrap();
+        let sig = Descriptor::new(
+            "application/vnd.oci.image.manifest.v1+json",
+            subject.clone(),
+            1,
+        );
+        let mut u = TagIndexUpdate::new(&subject, &sig);
+        let ms = Duration::from_millis;
+        assert!(u.pause() >= MIN_PAUSE && u.pause() <= SEND_DEADLINE + ms(5));
+        u.slowest_read = ms(1);
+        u.slowest_write = ms(4);
+        let p = u.pause();
+        assert!(p >= ms(10) && p <= ms(13), "{p:?}");
+        u.lost = 1;
+        assert!(u.pause() >= ms(20) && u.pause() <= ms(26));
+        u.lost = 30;
+        assert_eq!(u.pause(), MAX_PAUSE);
+    }
 
     /// The index notation wrote for e2e-valid-signature (shared/vectors, 485 bytes,
     /// sha256:13e107e0…) is what we write for the same signature manifest.

@@ -7,6 +7,7 @@ mod harness;
 mod registry;
 
 mod cases {
+    mod batch_sign;
     mod cert;
     mod interop;
     mod key;
@@ -18,4 +19,8 @@ mod cases {
     mod registry_sign;
     mod sign;
     mod sign_errors;
+    mod trust_store;
+    mod verify_layout;
+    mod verify_registry;
+    mod verify_support;
 }

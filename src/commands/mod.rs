@@ -2,11 +2,17 @@
 //! does the work with a [`Printer`]; none prints directly.
 
 pub mod cert;
+pub mod inspect;
 pub mod key;
+pub mod list;
 pub mod login;
 pub mod plugin;
 pub mod plugin_install;
+pub mod policy;
+pub mod reading;
 pub mod sign;
+pub mod truststore;
+pub mod verify;
 
 use anyhow::{Result, bail};
 

@@ -208,9 +208,7 @@ fn download(url: &reqwest::Url, env: &Env, printer: &Printer) -> Result<File> {
         .redirect(policy)
         .user_agent(concat!("notation-rs/", env!("CARGO_PKG_VERSION")));
     // The same extra CAs as registry connections (SSL_CERT_FILE, SSL_CERT_DIR).
-    let transport =
-        crate::registry_setup::transport(false, env, &crate::config_json::ConfigJson::default())?;
-    for pem in &transport.extra_ca_pem {
+    for pem in &crate::registry_setup::extra_ca_pems(env)? {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
             anyhow!("cannot read the extra CA certificates (SSL_CERT_FILE/SSL_CERT_DIR): {e}")
         })?;

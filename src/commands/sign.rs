@@ -3,9 +3,19 @@
 //! Args → [`SignSettings`] (every flag validated, config.json applied) → [`run`]:
 //! resolve the key, resolve the artifact, sign through the checked signing path,
 //! store blobs, then list the signature manifest in index.json.
+//!
+//! Several references are signed in one call, `--max-concurrency` at a time, with
+//! one key (one get-plugin-metadata, one describe-key) and one registry client
+//! (connections, tokens, what each registry supports). Each reference gets the
+//! lines it would get alone, or its own `Error:` line; the exit code is 1 if any
+//! failed. A reference waiting to confirm its tag-index write does not hold a
+//! worker: the workers sign other references meanwhile.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use notation_core::local_key::LocalKey;
@@ -13,9 +23,9 @@ use notation_core::manifest::{self, ManifestForm};
 use notation_core::signer::{SignOptions, Signer, sign_artifact};
 use notation_core::{Descriptor, SignatureFormat};
 
-use notation_registry::client::ManifestPush;
+use notation_registry::client::{Client, ManifestPush, Repository};
 use notation_registry::reference::{Reference, Selector as RegistrySelector};
-use notation_registry::referrers::add_to_tag_index;
+use notation_registry::referrers::{Step, TagIndexUpdate};
 use notation_registry::secret::Secret;
 use plugin_protocol::host::{MAX_OUTPUT, Mode, PluginClient, PluginDir, PluginSigner, Runner};
 
@@ -145,10 +155,33 @@ pub enum Target {
     Registry(Reference),
 }
 
+/// Default `--max-concurrency`: how many references one call signs at once.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+
+/// The largest `--max-concurrency`.
+pub const MAX_CONCURRENCY: usize = 256;
+
+fn parse_max_concurrency(raw: &str) -> Result<usize> {
+    match raw.parse::<usize>() {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => bail!(
+            "--max-concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {raw:?}"
+        ),
+    }
+}
+
+/// One reference of the command line: as given, and the artifact it names or why
+/// it names none.
+pub type TargetArg = (String, Result<Target>);
+
 /// Validated `notation sign` settings.
 pub struct SignSettings {
-    /// The artifact.
-    pub target: Target,
+    /// The artifacts, in command-line order. With a single reference, a malformed
+    /// one is an error of [`SignSettings::resolve`] itself; with several, it is that
+    /// reference's failure, and the others are still signed.
+    pub targets: Vec<TargetArg>,
+    /// `--max-concurrency`.
+    pub max_concurrency: usize,
     /// The key.
     pub key: KeySelector,
     /// Envelope format.
@@ -188,6 +221,7 @@ impl SignSettings {
     pub fn resolve(args: SignArgs, config: &ConfigJson) -> Result<SignSettings> {
         let SignArgs {
             reference,
+            max_concurrency,
             key,
             id,
             plugin,
@@ -235,6 +269,10 @@ impl SignSettings {
         let plugin_timeout = plugin_timeout
             .map(|t| parse_timeout(&t, "--plugin-timeout"))
             .transpose()?;
+        let max_concurrency = max_concurrency
+            .map(|n| parse_max_concurrency(&n))
+            .transpose()?
+            .unwrap_or(DEFAULT_MAX_CONCURRENCY);
         let key = match (key, id, plugin) {
             (_, Some(id), Some(plugin)) => {
                 if id.is_empty() {
@@ -244,21 +282,19 @@ impl SignSettings {
             }
             (key, _, _) => KeySelector::Named(key),
         };
-        let raw = match reference.as_slice() {
+        let parse = |raw: &str| -> Result<Target> {
+            Ok(if oci_layout {
+                Target::Layout(LayoutRef::parse(raw)?)
+            } else {
+                Target::Registry(Reference::parse(raw)?)
+            })
+        };
+        let targets: Vec<TargetArg> = match reference.as_slice() {
             [] => bail!(
                 "missing reference to the artifact: use `notation sign --help` to see what parameters are required"
             ),
-            [one] => one.clone(),
-            more => bail!(
-                "notation sign takes one reference, but {} were given: {}",
-                more.len(),
-                more.join(" ")
-            ),
-        };
-        let target = if oci_layout {
-            Target::Layout(LayoutRef::parse(&raw)?)
-        } else {
-            Target::Registry(Reference::parse(&raw)?)
+            [one] => vec![(one.clone(), Ok(parse(one)?))],
+            more => more.iter().map(|raw| (raw.clone(), parse(raw))).collect(),
         };
         let deprecation = allow_referrers_api.map(|on| {
             if on {
@@ -268,7 +304,8 @@ impl SignSettings {
             }
         });
         Ok(SignSettings {
-            target,
+            targets,
+            max_concurrency,
             key,
             format,
             expiry_seconds,
@@ -306,21 +343,22 @@ fn load_local_key(
         .with_context(|| format!("cannot load signing key {name}"))
 }
 
-/// Runs `notation sign`.
-pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<()> {
-    let config = ConfigJson::load(&dirs.config_json())?;
-    let settings = SignSettings::resolve(args, &config)?;
-    if let Some(w) = settings.deprecation {
-        printer.warn(w);
-    }
-    let key = match &settings.key {
+/// Loads the key the settings name (for a plugin: finds it and runs
+/// get-plugin-metadata, once for the whole call).
+fn load_key(
+    settings: &SignSettings,
+    env: &Env,
+    dirs: &Dirs,
+    printer: &Printer,
+) -> Result<SigningKey> {
+    Ok(match &settings.key {
         KeySelector::OnDemand { plugin, id } => {
             printer.info(format_args!("using key {id:?} of plugin {plugin:?}"));
             SigningKey::Plugin(Box::new(plugin_signer(
                 plugin,
                 id,
                 settings.plugin_config.clone(),
-                &settings,
+                settings,
                 env,
                 dirs,
                 printer,
@@ -349,177 +387,361 @@ pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<
                     let mut merged = config.clone();
                     merged.extend(settings.plugin_config.clone());
                     SigningKey::Plugin(Box::new(plugin_signer(
-                        plugin, id, merged, &settings, env, dirs, printer,
+                        plugin, id, merged, settings, env, dirs, printer,
                     )?))
                 }
             }
         }
-    };
+    })
+}
+
+/// Runs `notation sign`.
+pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<()> {
+    let config = ConfigJson::load(&dirs.config_json())?;
+    let settings = SignSettings::resolve(args, &config)?;
+    if let Some(w) = settings.deprecation {
+        printer.warn(w);
+    }
+    let key = load_key(&settings, env, dirs, printer)?;
     let options = SignOptions {
         format: settings.format,
         signing_time: super::now(),
         expiry_seconds: settings.expiry_seconds,
         signing_agent: key.agent(),
     };
-    match settings.target {
-        Target::Layout(ref layout_ref) => {
-            sign_in_layout(layout_ref, &settings, &key, &options, printer)
+    let to_registry = settings
+        .targets
+        .iter()
+        .any(|(_, t)| matches!(t, Ok(Target::Registry(_))));
+    let client = if to_registry {
+        let flags = RegistryFlags {
+            username: settings.registry.username.clone(),
+            password: settings.registry.password.clone(),
+            insecure: settings.registry.insecure,
+        };
+        Some(registry_setup::client(flags, env, &config, printer)?)
+    } else {
+        None
+    };
+    let job = Job {
+        settings: &settings,
+        key: &key,
+        options: &options,
+        client: client.as_ref(),
+        printer: *printer,
+    };
+    let outcome = if settings.targets.len() == 1 {
+        // One reference: its error is the command's one `Error:` line.
+        let result = Mutex::new(None);
+        job.sign_all(1, &|_, outcome| {
+            *result.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        });
+        match result.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(Ok(lines)) => {
+                printer.results(&lines);
+                Ok(())
+            }
+            Some(Err(e)) => Err(e),
+            None => Err(anyhow::anyhow!("the reference was not signed")),
         }
-        Target::Registry(ref reference) => {
-            sign_in_registry(reference, &settings, &key, &options, env, &config, printer)
+    } else {
+        let failed = AtomicUsize::new(0);
+        job.sign_all(settings.max_concurrency, &|i, outcome| match outcome {
+            Ok(lines) => printer.results(&lines),
+            Err(e) => {
+                failed.fetch_add(1, Ordering::Relaxed);
+                // Every error line names its reference.
+                let raw = &settings.targets[i].0;
+                let e = if format!("{e:#}").contains(raw.as_str()) {
+                    e
+                } else {
+                    e.context(format!("failed to sign {raw}"))
+                };
+                Printer::error(&e);
+            }
+        });
+        match failed.into_inner() {
+            0 => Ok(()),
+            n => Err(anyhow::anyhow!(
+                "{n} of {} references could not be signed (see the errors above); the others were signed",
+                settings.targets.len()
+            )),
         }
+    };
+    if let Some(client) = &client {
+        printer.debug(format_args!(
+            "{} registry requests, {} token requests",
+            client.request_count(),
+            client.token_fetches()
+        ));
     }
+    outcome
 }
 
 const TAG_WARNING: &str = "because tags are mutable and a tag reference can point to a different artifact than the one signed.";
 
-fn sign_target(
-    target: &Descriptor,
-    signed_ref: &str,
-    settings: &SignSettings,
-    key: &SigningKey,
-    options: &SignOptions,
-    printer: &Printer,
-) -> Result<notation_core::signer::SignedEnvelope> {
-    let payload_target = target
-        .clone()
-        .with_user_metadata(&settings.user_metadata)
-        .context("invalid --user-metadata")?;
-    printer.info(format_args!(
-        "signing with a {} envelope ({})",
-        settings.format.as_str().to_uppercase(),
-        settings.format.media_type()
-    ));
-    sign_artifact(key.signer(), &payload_target, options).map_err(|e| {
-        let context = match key {
-            SigningKey::Local(_) => format!("failed to sign {signed_ref}"),
-            // A plugin error names its command itself; a check of ours on what the
-            // plugin answered names the command that answered it.
-            SigningKey::Plugin(p) if matches!(e, notation_core::Error::Signer(_)) => {
-                format!(
-                    "failed to sign {signed_ref} with plugin {:?}",
-                    p.metadata().name
-                )
-            }
-            SigningKey::Plugin(p) => format!(
-                "failed to sign {signed_ref} with plugin {:?} ({})",
-                p.metadata().name,
-                match p.mode() {
-                    Mode::Raw => "generate-signature",
-                    Mode::Envelope => "generate-envelope",
+/// What signing one reference has come to.
+enum Progress<'a> {
+    /// Finished: the result lines to print.
+    Done(Vec<String>),
+    /// Recording the signature in the referrers tag index: paused until `due`.
+    Paused(Box<Paused<'a>>),
+}
+
+/// A signature pushed to a registry whose tag-index update is paused before its
+/// confirming read.
+struct Paused<'a> {
+    due: Instant,
+    repo: Repository<'a>,
+    update: TagIndexUpdate,
+    signed_ref: String,
+    lines: Vec<String>,
+}
+
+/// Work left for the workers of [`Job::sign_all`].
+struct Queue<'a> {
+    /// The next reference to start.
+    next: usize,
+    /// Paused tag-index updates, with their reference's position.
+    paused: Vec<(usize, Box<Paused<'a>>)>,
+}
+
+/// What to do next, for a worker.
+enum Task<'a> {
+    Start(usize),
+    Resume(usize, Box<Paused<'a>>),
+}
+
+/// Everything every reference of one call shares.
+struct Job<'a> {
+    settings: &'a SignSettings,
+    key: &'a SigningKey,
+    options: &'a SignOptions,
+    client: Option<&'a Client>,
+    printer: Printer,
+}
+
+impl<'a> Job<'a> {
+    /// Signs every target with `workers` threads (this one included) and hands each
+    /// reference's outcome to `report` as it finishes. Workers prefer resuming a
+    /// paused tag-index update whose pause is over to starting a new reference.
+    fn sign_all(&self, workers: usize, report: &(dyn Fn(usize, Result<Vec<String>>) + Sync)) {
+        let targets = &self.settings.targets;
+        let queue = Mutex::new(Queue {
+            next: 0,
+            paused: Vec::new(),
+        });
+        let wake = Condvar::new();
+        let next_task = || -> Option<Task<'a>> {
+            let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                let now = Instant::now();
+                if let Some(pos) = q.paused.iter().position(|(_, p)| p.due <= now) {
+                    let (i, p) = q.paused.swap_remove(pos);
+                    return Some(Task::Resume(i, p));
                 }
-            ),
+                if q.next < targets.len() {
+                    q.next += 1;
+                    return Some(Task::Start(q.next - 1));
+                }
+                let due = q.paused.iter().map(|(_, p)| p.due).min()?;
+                q = wake
+                    .wait_timeout(q, due.saturating_duration_since(now))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
         };
-        anyhow::Error::new(e).context(context)
-    })
-}
-
-fn sign_in_layout(
-    layout_ref: &LayoutRef,
-    settings: &SignSettings,
-    key: &SigningKey,
-    options: &SignOptions,
-    printer: &Printer,
-) -> Result<()> {
-    let layout = Layout::open(Path::new(&layout_ref.path))?;
-    let target = layout.resolve(&layout_ref.selector)?;
-    if let Selector::Tag(tag) = &layout_ref.selector {
-        printer.warn(format_args!(
-            "Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) {TAG_WARNING}"
-        ));
+        let work = || {
+            while let Some(task) = next_task() {
+                let (i, outcome) = match task {
+                    Task::Start(i) => (
+                        i,
+                        match &targets[i].1 {
+                            Ok(target) => self.start(target),
+                            Err(e) => Err(anyhow::anyhow!("{e:#}")),
+                        },
+                    ),
+                    Task::Resume(i, p) => (i, self.advance(*p)),
+                };
+                match outcome {
+                    Ok(Progress::Paused(p)) => {
+                        queue
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .paused
+                            .push((i, p));
+                        wake.notify_one();
+                    }
+                    Ok(Progress::Done(lines)) => report(i, Ok(lines)),
+                    Err(e) => report(i, Err(e)),
+                }
+            }
+        };
+        let workers = workers.clamp(1, targets.len().max(1));
+        std::thread::scope(|s| {
+            for _ in 1..workers {
+                s.spawn(work);
+            }
+            work();
+        });
     }
-    printer.info(format_args!(
-        "resolved {} to {} ({}, {} bytes)",
-        layout_ref.path, target.digest, target.media_type, target.size
-    ));
-    let signed_ref = format!("{}@{}", layout_ref.path, target.digest);
-    let signed = sign_target(&target, &signed_ref, settings, key, options, printer)?;
-    store_in_layout(&layout, &target, &signed, printer)
-        .with_context(|| format!("failed to store the signature of {signed_ref}"))?;
-    printer.result(format_args!("Successfully signed {signed_ref}"));
-    Ok(())
-}
 
-/// Resolves, signs and pushes: envelope blob, then the manifest by digest (the `{}`
-/// config blob only if the registry reports it missing), then the referrers index
-/// when the registry has no Referrers API. Nothing is indexed before the manifest
-/// it names is stored.
-fn sign_in_registry(
-    reference: &Reference,
-    settings: &SignSettings,
-    key: &SigningKey,
-    options: &SignOptions,
-    env: &Env,
-    config: &ConfigJson,
-    printer: &Printer,
-) -> Result<()> {
-    let flags = RegistryFlags {
-        username: settings.registry.username.clone(),
-        password: settings.registry.password.clone(),
-        insecure: settings.registry.insecure,
-    };
-    let client = registry_setup::client(flags, env, config, printer)?;
-    let repo = client.repository(&reference.registry, &reference.repository, true);
-    let target = repo.resolve(reference.selector_str())?;
-    if let RegistrySelector::Tag(tag) = &reference.selector {
-        printer.warn(format_args!(
-            "Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) {TAG_WARNING}"
-        ));
+    fn start(&self, target: &Target) -> Result<Progress<'a>> {
+        match target {
+            Target::Layout(layout_ref) => self.sign_in_layout(layout_ref).map(Progress::Done),
+            Target::Registry(reference) => self.sign_in_registry(reference),
+        }
     }
-    let name = reference.name();
-    let signed_ref = format!("{name}@{}", target.digest);
-    printer.info(format_args!(
-        "resolved {reference} to {} ({}, {} bytes)",
-        target.digest, target.media_type, target.size
-    ));
-    let signed = sign_target(&target, &signed_ref, settings, key, options, printer)?;
-    let info = &signed.content.signer_info;
-    let signing_time = info
-        .signing_time
-        .or(info.authentic_signing_time)
-        .context("the envelope has no signing time")?;
-    let m = manifest::build(
-        ManifestForm::ConfigMediaType,
-        signed.format.media_type(),
-        &signed.envelope,
-        &target,
-        &info.certificate_chain,
-        signing_time,
-        &signed.annotations,
-    );
-    let push_failed = || format!("failed to push the signature of {signed_ref}");
-    repo.push_blob(&signed.envelope).with_context(push_failed)?;
-    let digest = m.descriptor.digest.as_str();
-    let subject_indexed =
-        push_signature_manifest(&repo, &signed.envelope, digest, &m.bytes, printer)
-            .with_context(push_failed)?;
-    let use_tag_schema = settings.force_referrers_tag
-        || (!subject_indexed
-            && repo
-                .referrers_api(&target.digest, manifest::ARTIFACT_TYPE_SIGNATURE)
-                .with_context(push_failed)?
-                .is_none());
-    if use_tag_schema {
-        let update =
-            add_to_tag_index(&repo, &target.digest, &m.descriptor).with_context(push_failed)?;
-        for w in update.warnings {
-            printer.warn(w);
+
+    fn sign_target(
+        &self,
+        target: &Descriptor,
+        signed_ref: &str,
+    ) -> Result<notation_core::signer::SignedEnvelope> {
+        let (settings, key, printer) = (self.settings, self.key, &self.printer);
+        let payload_target = target
+            .clone()
+            .with_user_metadata(&settings.user_metadata)
+            .context("invalid --user-metadata")?;
+        printer.info(format_args!(
+            "signing with a {} envelope ({})",
+            settings.format.as_str().to_uppercase(),
+            settings.format.media_type()
+        ));
+        sign_artifact(key.signer(), &payload_target, self.options).map_err(|e| {
+            let context = match key {
+                SigningKey::Local(_) => format!("failed to sign {signed_ref}"),
+                // A plugin error names its command itself; a check of ours on what the
+                // plugin answered names the command that answered it.
+                SigningKey::Plugin(p) if matches!(e, notation_core::Error::Signer(_)) => {
+                    format!(
+                        "failed to sign {signed_ref} with plugin {:?}",
+                        p.metadata().name
+                    )
+                }
+                SigningKey::Plugin(p) => format!(
+                    "failed to sign {signed_ref} with plugin {:?} ({})",
+                    p.metadata().name,
+                    match p.mode() {
+                        Mode::Raw => "generate-signature",
+                        Mode::Envelope => "generate-envelope",
+                    }
+                ),
+            };
+            anyhow::Error::new(e).context(context)
+        })
+    }
+
+    fn sign_in_layout(&self, layout_ref: &LayoutRef) -> Result<Vec<String>> {
+        let printer = &self.printer;
+        let layout = Layout::open(Path::new(&layout_ref.path))?;
+        let target = layout.resolve(&layout_ref.selector)?;
+        if let Selector::Tag(tag) = &layout_ref.selector {
+            printer.warn(format_args!(
+                "Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) {TAG_WARNING}"
+            ));
         }
         printer.info(format_args!(
-            "recorded the signature in the referrers tag index ({} write(s))",
-            update.writes
+            "resolved {} to {} ({}, {} bytes)",
+            layout_ref.path, target.digest, target.media_type, target.size
         ));
-    } else {
-        printer.info("the registry indexes the signature through the Referrers API");
+        let signed_ref = format!("{}@{}", layout_ref.path, target.digest);
+        let signed = self.sign_target(&target, &signed_ref)?;
+        store_in_layout(&layout, &target, &signed, printer)
+            .with_context(|| format!("failed to store the signature of {signed_ref}"))?;
+        Ok(vec![format!("Successfully signed {signed_ref}")])
     }
-    printer.debug(format_args!(
-        "{} registry requests, {} token requests",
-        client.request_count(),
-        client.token_fetches()
-    ));
-    printer.result(format_args!("Successfully signed {signed_ref}"));
-    printer.result(format_args!("Pushed the signature to {name}@{digest}"));
-    Ok(())
+
+    /// Resolves, signs and pushes: envelope blob, then the manifest by digest (the
+    /// `{}` config blob only if the registry reports it missing), then the referrers
+    /// index when the registry has no Referrers API. Nothing is indexed before the
+    /// manifest it names is stored.
+    fn sign_in_registry(&self, reference: &Reference) -> Result<Progress<'a>> {
+        let (settings, printer) = (self.settings, &self.printer);
+        let client = self
+            .client
+            .context("internal error: no registry client for a registry reference")?;
+        let repo = client.repository(&reference.registry, &reference.repository, true);
+        let target = repo.resolve(reference.selector_str())?;
+        if let RegistrySelector::Tag(tag) = &reference.selector {
+            printer.warn(format_args!(
+                "Always sign the artifact using digest(@sha256:...) rather than a tag(:{tag}) {TAG_WARNING}"
+            ));
+        }
+        let name = reference.name();
+        let signed_ref = format!("{name}@{}", target.digest);
+        printer.info(format_args!(
+            "resolved {reference} to {} ({}, {} bytes)",
+            target.digest, target.media_type, target.size
+        ));
+        let signed = self.sign_target(&target, &signed_ref)?;
+        let info = &signed.content.signer_info;
+        let signing_time = info
+            .signing_time
+            .or(info.authentic_signing_time)
+            .context("the envelope has no signing time")?;
+        let m = manifest::build(
+            ManifestForm::ConfigMediaType,
+            signed.format.media_type(),
+            &signed.envelope,
+            &target,
+            &info.certificate_chain,
+            signing_time,
+            &signed.annotations,
+        );
+        let push_failed = || format!("failed to push the signature of {signed_ref}");
+        repo.push_blob(&signed.envelope).with_context(push_failed)?;
+        let digest = m.descriptor.digest.as_str();
+        let subject_indexed =
+            push_signature_manifest(&repo, &signed.envelope, digest, &m.bytes, printer)
+                .with_context(push_failed)?;
+        let lines = vec![
+            format!("Successfully signed {signed_ref}"),
+            format!("Pushed the signature to {name}@{digest}"),
+        ];
+        // The Referrers API is probed once per registry per call, and only when the
+        // push was not answered with OCI-Subject.
+        let use_tag_schema = settings.force_referrers_tag
+            || (!subject_indexed
+                && !repo
+                    .has_referrers_api(&target.digest)
+                    .with_context(push_failed)?);
+        if !use_tag_schema {
+            printer.info("the registry indexes the signature through the Referrers API");
+            return Ok(Progress::Done(lines));
+        }
+        self.advance(Paused {
+            due: Instant::now(),
+            update: TagIndexUpdate::new(&target.digest, &m.descriptor),
+            repo,
+            signed_ref,
+            lines,
+        })
+    }
+
+    /// Takes a tag-index update one step further: to its next pause, or to the end.
+    fn advance(&self, mut p: Paused<'a>) -> Result<Progress<'a>> {
+        let step = p
+            .update
+            .step(&p.repo)
+            .with_context(|| format!("failed to push the signature of {}", p.signed_ref))?;
+        match step {
+            Step::Wait(pause) => {
+                p.due = Instant::now() + pause;
+                Ok(Progress::Paused(Box::new(p)))
+            }
+            Step::Done(update) => {
+                for w in update.warnings {
+                    self.printer.warn(w);
+                }
+                self.printer.info(format_args!(
+                    "recorded the signature in the referrers tag index ({} write(s))",
+                    update.writes
+                ));
+                Ok(Progress::Done(p.lines))
+            }
+        }
+    }
 }
 
 /// Pushes the manifest by digest. The `{}` config blob is uploaded only when the

@@ -69,6 +69,16 @@ enum Stream {
     Err,
 }
 
+/// What the helper threads of one run report, as it happens.
+enum Event {
+    /// A pipe reached its end (or the cap): everything read from it.
+    Drained(Stream, Vec<u8>),
+    /// A pipe went over the cap.
+    Overflow(Stream),
+    /// The plugin exited (and was reaped).
+    Exited(std::io::Result<ExitStatus>),
+}
+
 /// Reads a pipe to its end (or the cap) on its own thread and sends the bytes back.
 /// The thread is never joined: if something keeps the pipe open past the deadline,
 /// the host stops waiting and the thread ends whenever the pipe closes.
@@ -77,7 +87,7 @@ fn drain(
     stream: Stream,
     cap: usize,
     over: Arc<AtomicBool>,
-    done: mpsc::Sender<(Stream, Vec<u8>)>,
+    events: mpsc::Sender<Event>,
 ) {
     std::thread::spawn(move || {
         let mut buf = Vec::new();
@@ -88,18 +98,23 @@ fn drain(
                 Ok(n) => {
                     if buf.len() + n > cap {
                         over.store(true, Ordering::SeqCst);
+                        let _ = events.send(Event::Overflow(stream));
                         break;
                     }
                     buf.extend_from_slice(&chunk[..n]);
                 }
             }
         }
-        let _ = done.send((stream, buf));
+        let _ = events.send(Event::Drained(stream, buf));
     });
 }
 
 impl Runner {
     /// Runs `path command` with `input` on stdin.
+    ///
+    /// Nothing polls: a thread waits for the process and two threads drain its
+    /// pipes, and each reports the moment it is done, so the host adds no latency of
+    /// its own to a plugin's answer.
     pub fn run(&self, path: &Path, command: &str, input: &[u8]) -> Result<RunOutput, RunError> {
         let mut child = Command::new(path)
             .arg(command)
@@ -126,14 +141,14 @@ impl Runner {
         }
         let over_out = Arc::new(AtomicBool::new(false));
         let over_err = Arc::new(AtomicBool::new(false));
-        let (done_tx, done_rx) = mpsc::channel();
+        let (events, received) = mpsc::channel();
         if let Some(p) = child.stdout.take() {
             drain(
                 p,
                 Stream::Out,
                 self.max_output,
                 over_out.clone(),
-                done_tx.clone(),
+                events.clone(),
             );
         }
         if let Some(p) = child.stderr.take() {
@@ -142,52 +157,67 @@ impl Runner {
                 Stream::Err,
                 self.max_output,
                 over_err.clone(),
-                done_tx.clone(),
+                events.clone(),
             );
         }
-        drop(done_tx);
+        // The waiter reaps the child whatever happens: after an exit, a time-out kill
+        // or an overflow kill, so no failure leaves a zombie.
+        {
+            let events = events.clone();
+            std::thread::spawn(move || {
+                let _ = events.send(Event::Exited(child.wait()));
+            });
+        }
+        drop(events);
 
         // A huge time-out means "no deadline", never an overflow.
         let deadline = Instant::now().checked_add(self.timeout);
-        let past = |t: Option<Instant>| t.is_some_and(|t| Instant::now() >= t);
-        let mut pause = Duration::from_micros(200);
+        // stdout, stderr
+        let mut drained: [Option<Vec<u8>>; 2] = [None, None];
+        let keep = |drained: &mut [Option<Vec<u8>>; 2], stream: Stream, bytes: Vec<u8>| {
+            drained[usize::from(stream == Stream::Err)] = Some(bytes);
+        };
+        let next = |until: Option<Instant>| match until {
+            Some(t) => received
+                .recv_timeout(t.saturating_duration_since(Instant::now()))
+                .map_err(|e| matches!(e, mpsc::RecvTimeoutError::Timeout)),
+            None => received.recv().map_err(|_| false),
+        };
         let outcome = loop {
-            if over_out.load(Ordering::SeqCst) {
-                break Err(RunError::TooLarge("stdout"));
+            match next(deadline) {
+                Ok(Event::Exited(Ok(status))) => break Ok(status),
+                Ok(Event::Exited(Err(e))) => break Err(RunError::Spawn(e)),
+                Ok(Event::Overflow(Stream::Out)) => break Err(RunError::TooLarge("stdout")),
+                Ok(Event::Overflow(Stream::Err)) => break Err(RunError::TooLarge("stderr")),
+                Ok(Event::Drained(stream, bytes)) => keep(&mut drained, stream, bytes),
+                Err(true) => break Err(RunError::Timeout),
+                // Every sender is gone without an exit: cannot happen (the waiter
+                // always reports), but never wait forever on it.
+                Err(false) => break Err(RunError::OutputHeldOpen),
             }
-            if over_err.load(Ordering::SeqCst) {
-                break Err(RunError::TooLarge("stderr"));
-            }
-            match child.try_wait() {
-                Ok(Some(status)) => break Ok(status),
-                Ok(None) => {}
-                Err(e) => break Err(RunError::Spawn(e)),
-            }
-            if past(deadline) {
-                break Err(RunError::Timeout);
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(10));
         };
         let status = match outcome {
             Ok(status) => status,
             Err(e) => {
                 kill_group();
-                let _ = child.wait();
+                // Wait for the waiter to reap it (the kill makes that immediate).
+                while let Ok(event) = received.recv() {
+                    if matches!(event, Event::Exited(_)) {
+                        break;
+                    }
+                }
                 return Err(e);
             }
         };
         // The plugin exited. Its pipes close unless something it started still holds
         // them: wait a short grace period, kill the group, wait a little more, and
         // then give up on output that a process outside the group keeps open.
-        let mut stdout = None;
-        let mut stderr = None;
         let mut killed = false;
         let mut until = Instant::now() + EXIT_GRACE;
-        while stdout.is_none() || stderr.is_none() {
-            match done_rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                Ok((Stream::Out, b)) => stdout = Some(b),
-                Ok((Stream::Err, b)) => stderr = Some(b),
+        while drained.iter().any(Option::is_none) {
+            match received.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(Event::Drained(stream, bytes)) => keep(&mut drained, stream, bytes),
+                Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) if !killed => {
                     kill_group();
                     killed = true;
@@ -196,7 +226,7 @@ impl Runner {
                 Err(_) => return Err(RunError::OutputHeldOpen),
             }
         }
-        let (stdout, stderr) = (stdout.unwrap_or_default(), stderr.unwrap_or_default());
+        let [stdout, stderr] = drained.map(Option::unwrap_or_default);
         if over_out.load(Ordering::SeqCst) {
             return Err(RunError::TooLarge("stdout"));
         }

@@ -6,7 +6,7 @@
 //! names, base64, the envelope type, and reserved annotations.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 
 use notation_core::envelope::SignatureFormat;
 use notation_core::payload::PAYLOAD_CONTENT_TYPE;
@@ -33,7 +33,33 @@ pub struct PluginSigner {
     config: PluginConfig,
     metadata: GetMetadataResponse,
     mode: Mode,
-    key_spec: OnceLock<KeySpec>,
+    /// describe-key's outcome: asked once per signer, even by concurrent signings
+    /// (a batch), and a failure is kept too, so it is reported for every artifact
+    /// without running the plugin again.
+    key_spec: Mutex<Option<Result<KeySpec, Arc<CoreError>>>>,
+}
+
+/// A describe-key failure shared by every signing that needs the key spec.
+#[derive(Debug)]
+struct SharedError(Arc<CoreError>);
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &*self.0 {
+            // The plugin's own error, as it would read unshared.
+            CoreError::Signer(inner) => inner.fmt(f),
+            other => other.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SharedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            CoreError::Signer(inner) => inner.source(),
+            other => other.source(),
+        }
+    }
 }
 
 fn core(e: HostError) -> CoreError {
@@ -72,7 +98,7 @@ impl PluginSigner {
             config,
             metadata,
             mode,
-            key_spec: OnceLock::new(),
+            key_spec: Mutex::new(None),
         })
     }
 
@@ -116,6 +142,26 @@ impl PluginSigner {
         }
     }
 
+    /// Runs describe-key and checks its answer.
+    fn describe_key(&self) -> Result<KeySpec, CoreError> {
+        let req = DescribeKeyRequest {
+            contract_version: CONTRACT_VERSION.into(),
+            key_id: self.key_id.clone(),
+            plugin_config: self.config.clone(),
+        };
+        let resp: DescribeKeyResponse = self
+            .client
+            .call(command::DESCRIBE_KEY, &req)
+            .map_err(core)?;
+        self.check_key_id(command::DESCRIBE_KEY, &resp.key_id)?;
+        resp.key_spec.parse().map_err(|_| {
+            self.mismatch(
+                command::DESCRIBE_KEY,
+                format!("unknown key spec {:?}", resp.key_spec),
+            )
+        })
+    }
+
     fn mismatch(&self, command: &str, what: String) -> CoreError {
         core(HostError::Mismatch {
             name: self.client.name().to_owned(),
@@ -140,26 +186,16 @@ impl PluginSigner {
 
 impl RawSigner for PluginSigner {
     fn key_spec(&self) -> notation_core::Result<KeySpec> {
-        if let Some(k) = self.key_spec.get() {
-            return Ok(*k);
-        }
-        let req = DescribeKeyRequest {
-            contract_version: CONTRACT_VERSION.into(),
-            key_id: self.key_id.clone(),
-            plugin_config: self.config.clone(),
+        let mut known = self.key_spec.lock().unwrap_or_else(|e| e.into_inner());
+        let outcome = match &*known {
+            Some(outcome) => outcome.clone(),
+            None => {
+                let outcome = self.describe_key().map_err(Arc::new);
+                *known = Some(outcome.clone());
+                outcome
+            }
         };
-        let resp: DescribeKeyResponse = self
-            .client
-            .call(command::DESCRIBE_KEY, &req)
-            .map_err(core)?;
-        self.check_key_id(command::DESCRIBE_KEY, &resp.key_id)?;
-        let spec: KeySpec = resp.key_spec.parse().map_err(|_| {
-            self.mismatch(
-                command::DESCRIBE_KEY,
-                format!("unknown key spec {:?}", resp.key_spec),
-            )
-        })?;
-        Ok(*self.key_spec.get_or_init(|| spec))
+        outcome.map_err(|e| CoreError::Signer(Box::new(SharedError(e))))
     }
 
     fn sign(&self, key_spec: KeySpec, payload: &[u8]) -> notation_core::Result<RawSignature> {

@@ -353,7 +353,8 @@ fn sign_help() {
     let h = sb.run(&["sign", "--help"]).ok();
     let short = sb.run(&["sign", "-h"]).ok();
     for needle in [
-        "notation sign [flags] <reference>",
+        "notation sign [flags] <reference>...",
+        "--max-concurrency",
         "--signature-format",
         "--expiry",
         "--user-metadata",

@@ -8,6 +8,8 @@
 //! - [`TokenServer`]: the token service distribution's token auth needs.
 //! - [`FaultProxy`]: a reverse proxy that injects 503s, dropped connections
 //!   and missing `Location` headers.
+//! - [`ReferrersPager`]: a reverse proxy that serves the Referrers API in pages
+//!   and ignores its `artifactType` filter.
 //!
 //! Plain registries are addressed as `localhost:<port>` (notation talks plain
 //! HTTP to localhost); on this machine `localhost` resolves only to 127.0.0.1,
@@ -22,11 +24,13 @@
 #![allow(dead_code)]
 
 mod http;
+mod pager;
 mod proxy;
 mod token;
 
 mod selftest;
 
+pub use pager::ReferrersPager;
 pub use proxy::{Fault, FaultProxy};
 #[allow(unused_imports)]
 pub use token::{TokenRequest, TokenServer};

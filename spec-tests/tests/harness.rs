@@ -95,14 +95,25 @@ impl Run {
     /// line `Error: <message>` containing `needle`. Returns the message.
     #[track_caller]
     pub fn fails_with(self, needle: &str) -> String {
+        self.fails_with_in(needle, "")
+    }
+
+    /// [`Run::fails_with`], with `what` (a case name) in every assertion message.
+    #[track_caller]
+    pub fn fails_with_in(self, needle: &str, what: &str) -> String {
+        let what = if what.is_empty() {
+            String::new()
+        } else {
+            format!("{what}: ")
+        };
         assert_eq!(
             self.code, 1,
-            "expected exit 1\nstdout: {}\nstderr: {}",
+            "{what}expected exit 1\nstdout: {}\nstderr: {}",
             self.stdout, self.stderr
         );
         assert!(
             self.stdout.is_empty(),
-            "a failed command printed to stdout: {:?}",
+            "{what}a failed command printed to stdout: {:?}",
             self.stdout
         );
         let lines: Vec<&str> = self
@@ -113,17 +124,21 @@ impl Run {
         assert_eq!(
             lines.len(),
             1,
-            "expected one error line, got: {:?}",
+            "{what}expected one error line, got: {:?}",
             self.stderr
         );
-        let msg = lines[0]
-            .strip_prefix("Error: ")
-            .unwrap_or_else(|| panic!("error line must start with 'Error: ': {:?}", lines[0]));
+        let msg = lines[0].strip_prefix("Error: ").unwrap_or_else(|| {
+            panic!("{what}error line must start with 'Error: ': {:?}", lines[0])
+        });
         assert!(
             msg.contains(needle),
-            "error {msg:?} does not contain {needle:?}"
+            "{what}error {msg:?} does not contain {needle:?}"
         );
-        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        assert!(
+            !self.stderr.contains("panicked"),
+            "{what}panic: {}",
+            self.stderr
+        );
         msg.to_owned()
     }
 }

@@ -15,7 +15,7 @@ use notation_core::SignatureAlgorithm;
 use notation_core::payload::Payload;
 use serde_json::{Value, json};
 
-use crate::harness::{ARTIFACT, Run, Sandbox, processes_of, signatures, snapshot};
+use crate::harness::{ARTIFACT, Sandbox, processes_of, signatures, snapshot};
 use crate::registry::TestRegistry;
 
 const PLUGIN: &str = "test-plugin";
@@ -637,50 +637,13 @@ fn run_fault(sb: &Sandbox, id: &str, case: &FaultCase, target_args: &[&str], kin
         "fault {} ({kind}): took {took:?}; a plugin must be killed at the time-out",
         case.name
     );
-    let msg = fails_with_context(run, case.needle, &format!("fault {} ({kind})", case.name));
+    let msg = run.fails_with_in(case.needle, &format!("fault {} ({kind})", case.name));
     assert!(
         msg.contains(NAMED),
         "fault {} ({kind}): the error does not name {NAMED}: {msg:?}",
         case.name
     );
     assert_no_plugin_process(sb, &format!("fault {} ({kind})", case.name));
-}
-
-/// `Run::fails_with`, with the case named in every assertion message.
-#[track_caller]
-fn fails_with_context(run: Run, needle: &str, what: &str) -> String {
-    assert_eq!(
-        run.code, 1,
-        "{what}: expected exit 1\nstdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.stdout.is_empty(),
-        "{what}: a failed command printed to stdout: {:?}",
-        run.stdout
-    );
-    let lines: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| !l.starts_with("Warning: "))
-        .collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "{what}: expected one error line, got: {:?}",
-        run.stderr
-    );
-    let msg = lines[0].strip_prefix("Error: ").unwrap_or_else(|| {
-        panic!(
-            "{what}: error line must start with 'Error: ': {:?}",
-            lines[0]
-        )
-    });
-    assert!(
-        msg.contains(needle),
-        "{what}: error {msg:?} does not contain {needle:?}"
-    );
-    msg.to_owned()
 }
 
 /// Every fault in an OCI layout fails the signing with one error naming the plugin
@@ -846,7 +809,7 @@ fn plugin_unusable_plugins_are_refused() {
             "--oci-layout",
             &target,
         ]);
-        fails_with_context(run, needle, &format!("plugin name {name:?}"));
+        run.fails_with_in(needle, &format!("plugin name {name:?}"));
         assert!(
             snapshot(&layout) == before,
             "plugin name {name:?}: the layout changed"
@@ -862,7 +825,7 @@ fn plugin_unusable_plugins_are_refused() {
     let keys_before = std::fs::read(&keys).ok();
     for (name, needle) in &cases {
         let run = sb.run(&["key", "add", "--plugin", name, "--id", &id, "kms"]);
-        fails_with_context(run, needle, &format!("key add --plugin {name:?}"));
+        run.fails_with_in(needle, &format!("key add --plugin {name:?}"));
         assert!(
             std::fs::read(&keys).ok() == keys_before,
             "key add --plugin {name:?} changed signingkeys.json"
@@ -892,8 +855,7 @@ fn plugin_timeout_leaves_no_process() {
             ],
         ));
         let took = started.elapsed();
-        let msg = fails_with_context(
-            run,
+        let msg = run.fails_with_in(
             &format!("{fault_command} failed: no answer within 1.5s, so it was killed"),
             &what,
         );

@@ -143,6 +143,16 @@ impl Run {
     }
 }
 
+/// The signature manifest digest from a registry sign's "Pushed the signature to" line.
+pub fn pushed_digest(run: &Run) -> String {
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Pushed the signature to "))
+        .unwrap_or_else(|| panic!("no Pushed line in {:?}", run.stdout));
+    line.rsplit_once('@').unwrap().1.to_owned()
+}
+
 /// An isolated user: config dir, home, and a working directory.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,

@@ -7,7 +7,7 @@ use notation_core::envelope;
 use notation_core::payload::Payload;
 use serde_json::Value;
 
-use crate::harness::{Run, Sandbox};
+use crate::harness::{Run, Sandbox, pushed_digest};
 use crate::registry::{Fault, FaultProxy, TestRegistry};
 
 /// A sandbox with a default test key.
@@ -50,16 +50,6 @@ fn check_signature(reg: &TestRegistry, repo: &str, subject: &str, sig: &str) -> 
         "config blob present"
     );
     payload
-}
-
-/// The signature manifest digest from the "Pushed the signature to" line.
-fn pushed_digest(run: &Run) -> String {
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("Pushed the signature to "))
-        .unwrap_or_else(|| panic!("no Pushed line in {:?}", run.stdout));
-    line.rsplit_once('@').unwrap().1.to_owned()
 }
 
 fn index_digests(index: &Value) -> Vec<String> {

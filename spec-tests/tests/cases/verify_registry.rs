@@ -7,7 +7,7 @@ use notation_core::manifest::{self, ManifestForm};
 use serde_json::{Value, json};
 
 use super::verify_support::{Tamper, policy, set_policy, tamper_jws};
-use crate::harness::{Run, Sandbox};
+use crate::harness::{Sandbox, pushed_digest};
 use crate::registry::{OCI_INDEX, OCI_MANIFEST, ReferrersPager, TestRegistry};
 
 /// A sandbox with a default key `reg` that its policy trusts (strict, `ca:reg`).
@@ -19,15 +19,6 @@ fn trusted_signer() -> Sandbox {
         &policy(json!({"level": "strict"}), &["ca:reg"], &["*"]),
     );
     sb
-}
-
-fn pushed_digest(run: &Run) -> String {
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("Pushed the signature to "))
-        .unwrap_or_else(|| panic!("no Pushed line in {:?}", run.stdout));
-    line.rsplit_once('@').unwrap().1.to_owned()
 }
 
 fn tree_digests(stdout: &str) -> Vec<String> {

@@ -34,7 +34,7 @@ for a in "$@"; do
 done
 
 echo "== cargo build --release (notation, notation-test-plugin)"
-cargo build --release --quiet --bins
+cargo build --release --quiet -p notation -p notation-test-plugin --bins
 # Like a user's shell: SSL_CERT_FILE/SSL_CERT_DIR would only matter for HTTPS.
 echo "== end-to-end benchmark"
 cargo bench --quiet -p notation-benches --bench e2e -- "${args[@]+"${args[@]}"}"

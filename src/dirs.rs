@@ -1,6 +1,7 @@
 //! Where notation keeps its files (spec §4.2): `$NOTATION_CONFIG`, else
 //! `$XDG_CONFIG_HOME/notation`, else `~/.config/notation`; plugins under
-//! `$NOTATION_LIBEXEC` (default: the config directory).
+//! `$NOTATION_LIBEXEC` (default: the config directory); the cache under
+//! `$NOTATION_CACHE`, else `$XDG_CACHE_HOME/notation`, else `~/.cache/notation`.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,9 @@ pub struct Dirs {
     pub config: PathBuf,
     /// `{NOTATION_LIBEXEC}`.
     pub libexec: PathBuf,
+    /// `{NOTATION_CACHE}`; `None` when no home directory says where it is (the
+    /// cache is an optimisation, so nothing is cached then).
+    pub cache: Option<PathBuf>,
 }
 
 impl Dirs {
@@ -37,9 +41,14 @@ impl Dirs {
         // Absolute, so plugins get an absolute argv[0] (notary-spec.md §1.2) and a
         // later change of directory cannot change what a path means.
         let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+        let cache = env
+            .path(vars::NOTATION_CACHE)
+            .or_else(|| Some(env.path(vars::XDG_CACHE_HOME)?.join("notation")))
+            .or_else(|| Some(env.path(vars::HOME)?.join(".cache").join("notation")));
         Ok(Dirs {
             config: absolute(config),
             libexec: absolute(libexec),
+            cache: cache.map(absolute),
         })
     }
 

@@ -12,6 +12,10 @@ pub mod vars {
     pub const NOTATION_LIBEXEC: &str = "NOTATION_LIBEXEC";
     /// XDG base directory for configuration.
     pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+    /// Cache directory override (notation v1.3+).
+    pub const NOTATION_CACHE: &str = "NOTATION_CACHE";
+    /// XDG base directory for caches.
+    pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
     /// Home directory.
     pub const HOME: &str = "HOME";
     /// Docker's config directory (credentials).

@@ -18,6 +18,7 @@ mod layout;
 mod layout_ref;
 mod output;
 mod plugins;
+mod referrers_cache;
 mod registry_setup;
 mod signing_keys;
 mod table;

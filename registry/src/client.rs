@@ -34,6 +34,9 @@ pub struct Client {
     no_monolithic: Mutex<HashSet<String>>,
     /// Whether each registry has the Referrers API, once known.
     referrers_api: Mutex<HashMap<String, bool>>,
+    /// What probing the Referrers API found, per registry (not what `OCI-Subject`
+    /// said): what a caller may remember across processes.
+    probed: Mutex<HashMap<String, bool>>,
     /// Held while probing the Referrers API, so concurrent signers probe once.
     probing: Mutex<()>,
     /// Held while answering an authentication challenge, so that concurrent
@@ -67,9 +70,37 @@ impl Client {
             credentials: Mutex::new(HashMap::new()),
             no_monolithic: Mutex::new(HashSet::new()),
             referrers_api: Mutex::new(HashMap::new()),
+            probed: Mutex::new(HashMap::new()),
             probing: Mutex::new(()),
             authenticating: Mutex::new(()),
         })
+    }
+
+    /// Takes `registry` (`host[:port]`) to have no Referrers API without probing it,
+    /// as remembered from an earlier probe. A push answered with `OCI-Subject` still
+    /// overrides it: the header is the registry's own word (notary-spec.md §3.4).
+    pub fn assume_no_referrers_api(&self, registry: &str) {
+        self.referrers_api
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(registry.to_owned())
+            .or_insert(false);
+    }
+
+    /// What this client knows about each registry's Referrers API, and how:
+    /// `(registry, supported, probed)`, where `probed` is false when a push's
+    /// `OCI-Subject` header or [`Client::assume_no_referrers_api`] told it.
+    pub fn referrers_api_findings(&self) -> Vec<(String, bool, bool)> {
+        let probed = self.probed.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(String, bool, bool)> = self
+            .referrers_api
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(r, s)| (r.clone(), *s, probed.get(r) == Some(s)))
+            .collect();
+        out.sort();
+        out
     }
 
     /// Sends one line per HTTP exchange to `trace` (for `-d`).
@@ -564,6 +595,11 @@ impl Repository<'_> {
         let supported = self
             .referrers_api(subject, notation_core::manifest::ARTIFACT_TYPE_SIGNATURE)?
             .is_some();
+        self.client
+            .probed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.registry.clone(), supported);
         self.client
             .referrers_api
             .lock()

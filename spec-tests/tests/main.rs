@@ -16,6 +16,7 @@ mod cases {
     mod plugin_install;
     mod plugin_manage;
     mod plugin_sign;
+    mod referrers_cache;
     mod registry_sign;
     mod sign;
     mod sign_errors;

@@ -11,7 +11,7 @@
 //! failed. A reference waiting to confirm its tag-index write does not hold a
 //! worker: the workers sign other references meanwhile.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -39,6 +39,7 @@ use crate::fsutil;
 use crate::layout::Layout;
 use crate::layout_ref::{LayoutRef, Selector};
 use crate::output::Printer;
+use crate::referrers_cache::ReferrersCache;
 use crate::registry_setup::{self, RegistryFlags};
 use crate::signing_keys::{KeySource, SigningKeys};
 
@@ -423,6 +424,15 @@ pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<
     } else {
         None
     };
+    let cache = dirs
+        .cache
+        .as_deref()
+        .map(|d| ReferrersCache::new(d, super::now()));
+    if let (Some(client), Some(cache)) = (&client, &cache)
+        && !settings.force_referrers_tag
+    {
+        recall_referrers_api(client, cache, &settings, printer);
+    }
     let job = Job {
         settings: &settings,
         key: &key,
@@ -468,6 +478,9 @@ pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<
             )),
         }
     };
+    if let (Some(client), Some(cache)) = (&client, &cache) {
+        remember_referrers_api(client, cache, printer);
+    }
     if let Some(client) = &client {
         printer.debug(format_args!(
             "{} registry requests, {} token requests",
@@ -476,6 +489,53 @@ pub fn run(args: SignArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<
         ));
     }
     outcome
+}
+
+/// Tells the client which registries of this call an earlier run found to have no
+/// Referrers API, so that it does not probe them again (see [`ReferrersCache`]).
+fn recall_referrers_api(
+    client: &Client,
+    cache: &ReferrersCache,
+    settings: &SignSettings,
+    printer: &Printer,
+) {
+    let registries: BTreeSet<&str> = settings
+        .targets
+        .iter()
+        .filter_map(|(_, t)| match t {
+            Ok(Target::Registry(r)) => Some(r.registry.as_str()),
+            _ => None,
+        })
+        .collect();
+    for registry in registries {
+        match cache.no_api_since(registry) {
+            Ok(Some(checked_at)) => {
+                printer.debug(format_args!(
+                    "{registry} had no Referrers API when probed {}s ago (remembered in {}); not probing it again",
+                    super::now().saturating_sub(checked_at),
+                    cache.dir().display()
+                ));
+                client.assume_no_referrers_api(registry);
+            }
+            Ok(None) => {}
+            Err(e) => printer.debug(format_args!("ignoring the cache: {e:#}")),
+        }
+    }
+}
+
+/// Keeps what this call's probes found for later runs, and drops entries that a
+/// push's `OCI-Subject` header contradicted.
+fn remember_referrers_api(client: &Client, cache: &ReferrersCache, printer: &Printer) {
+    for (registry, supported, probed) in client.referrers_api_findings() {
+        let done = match (supported, probed) {
+            (false, true) => cache.remember_no_api(&registry),
+            (true, _) => cache.forget(&registry),
+            (false, false) => Ok(()),
+        };
+        if let Err(e) = done {
+            printer.debug(format_args!("cannot update the cache: {e:#}"));
+        }
+    }
 }
 
 const TAG_WARNING: &str = "because tags are mutable and a tag reference can point to a different artifact than the one signed.";

@@ -11,10 +11,13 @@
 //! - registry requests per signature: distribution's access log (every request the
 //!   registry served); for ferro, which has no access log, notation's own count
 //!   (`-d`), which counts every attempt it sends;
-//! - ms per signature, one process per reference (`--singles`, default 50), then
-//!   one call for a batch (`--refs`, default 1000, default `--max-concurrency`), in
-//!   the same registry; the CPU time of notation and of the registry during the
-//!   batch; the batch's peak RSS (`/usr/bin/time -f %M`);
+//! - the registry's CPU per bare request (`GET /v2/`) and notation's own CPU per
+//!   process: the floors under the time of one process per reference;
+//! - ms per signature, one process per reference (`--singles`, default 50, half
+//!   before and half after the batch), and one call for a batch (`--refs`, default
+//!   1000, default `--max-concurrency`), in the same registry; the CPU time of
+//!   notation and of the registry during the batch, and the most a batch could gain
+//!   from it over the machine's cores; the batch's peak RSS (`/usr/bin/time -f %M`);
 //! - the plugin path through the workspace's Rust test plugin: plugin processes per
 //!   signature (its `record=` log) and ms per signature beside the local key.
 //!
@@ -396,6 +399,16 @@ impl Env {
     }
 }
 
+/// CPU time (user + system) of this process's waited-for children, in seconds:
+/// cutime and cstime, fields 16 and 17 of stat(5), in clock ticks.
+fn children_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<f64> = stat.rsplit_once(") ").map_or(Vec::new(), |(_, rest)| {
+        rest.split(' ').map(|f| f.parse().unwrap_or(0.0)).collect()
+    });
+    (fields.get(13).unwrap_or(&0.0) + fields.get(14).unwrap_or(&0.0)) / 100.0
+}
+
 fn check(out: &std::process::Output, args: &[&str]) {
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -562,6 +575,21 @@ fn main() {
             },
         );
 
+        // notation's own CPU per signature, one process per reference: the CPU time
+        // of this process's finished children (clock ticks, so over many runs).
+        let measured = fresh(&env, &reg, "cpu", 40);
+        let own_cpu = children_cpu_seconds();
+        for r in &measured {
+            env.run(&["sign", r]);
+        }
+        row(
+            format!("{label}: notation's own CPU per signature, one process per reference"),
+            format!(
+                "{:.1} ms",
+                (children_cpu_seconds() - own_cpu) * 1000.0 / measured.len() as f64
+            ),
+        );
+
         // ms per signature, one process per reference, in a registry that holds little.
         let small = fresh(&env, &reg, "small", o.singles);
         let started = Instant::now();
@@ -579,28 +607,24 @@ fn main() {
             ),
         );
 
-        // One process per reference, then one batch, in the same registry (so that
-        // both meet a registry of the same size).
+        // One process per reference, then one batch, then one process per reference
+        // again, in the same registry: the singles bracket the batch, so that both
+        // meet a registry of the same size on average (ferro-oci-server slows down as
+        // it fills up).
         reg = fresh_registry();
         let mut refs = fresh(&env, &reg, "bench", o.singles + o.refs);
         let batch = refs.split_off(o.singles);
-        let singles = refs;
-        let registry_cpu = reg.cpu_seconds();
-        let started = Instant::now();
-        for r in &singles {
-            env.run(&["sign", r]);
-        }
-        let single_ms = started.elapsed().as_secs_f64() * 1000.0 / singles.len() as f64;
-        let registry_single_ms = (reg.cpu_seconds() - registry_cpu) * 1000.0 / singles.len() as f64;
-        row(
-            format!(
-                "{label}: ms per signature, one process per reference, registry holding {} artifacts",
-                o.singles + o.refs + 1
-            ),
-            format!(
-                "{single_ms:.1} (the registry's own CPU: {registry_single_ms:.1} ms per signature)"
-            ),
-        );
+        let after = refs.split_off(o.singles / 2);
+        let singles_before = refs;
+        let run_singles = |refs: &[String]| -> (Duration, f64) {
+            let cpu = reg.cpu_seconds();
+            let started = Instant::now();
+            for r in refs {
+                env.run(&["sign", r]);
+            }
+            (started.elapsed(), reg.cpu_seconds() - cpu)
+        };
+        let (time_before, cpu_before) = run_singles(&singles_before);
         let before = reg.access_log().len();
         let registry_cpu = reg.cpu_seconds();
         let mut args: Vec<&str> = vec!["sign"];
@@ -609,6 +633,21 @@ fn main() {
         let (out, rss_kib, cpu) = env.run_measured(&args);
         let batch_ms = started.elapsed().as_secs_f64() * 1000.0 / batch.len() as f64;
         let registry_cpu = reg.cpu_seconds() - registry_cpu;
+        let served: Vec<String> = reg.access_log().into_iter().skip(before).collect();
+        let (time_after, cpu_after) = run_singles(&after);
+        let n_singles = (singles_before.len() + after.len()) as f64;
+        let single_ms = (time_before + time_after).as_secs_f64() * 1000.0 / n_singles;
+        let registry_single_ms = (cpu_before + cpu_after) * 1000.0 / n_singles;
+        row(
+            format!(
+                "{label}: ms per signature, one process per reference, {} before and {} after the batch",
+                singles_before.len(),
+                after.len()
+            ),
+            format!(
+                "{single_ms:.1} (the registry's own CPU: {registry_single_ms:.1} ms per signature)"
+            ),
+        );
         let signed = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter(|l| l.starts_with("Successfully signed "))
@@ -642,7 +681,6 @@ fn main() {
             format!("{:.1} MiB", rss_kib / 1024.0),
         );
         if dist {
-            let served: Vec<String> = reg.access_log().into_iter().skip(before).collect();
             row(
                 format!(
                     "{label}: registry requests per signature, one batch of {} (access log)",

@@ -20,6 +20,9 @@ use crate::fsutil;
 /// How long a remembered "no Referrers API" holds before the registry is probed again.
 pub const FRESH_FOR: i64 = 24 * 60 * 60;
 
+/// Entries are a few dozen bytes; anything much larger is not one of ours.
+const MAX_ENTRY: u64 = 4096;
+
 /// One registry's entry.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -65,10 +68,31 @@ impl ReferrersCache {
         self.dir.join(format!("{name}.json"))
     }
 
+    /// The entries' directory may be used only if it is a real directory that
+    /// nobody else can write to: a shared or redirected cache is not trusted.
+    fn check_dir(&self) -> Result<bool> {
+        use std::os::unix::fs::PermissionsExt as _;
+        match std::fs::symlink_metadata(&self.dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", self.dir.display())),
+            Ok(m) if !m.is_dir() => bail!("{} is not a directory", self.dir.display()),
+            Ok(m) if m.permissions().mode() & 0o022 != 0 => {
+                bail!("{} is writable by others; not using it", self.dir.display())
+            }
+            Ok(_) => Ok(true),
+        }
+    }
+
     /// When `registry` was last found to have no Referrers API, if that is recent
     /// enough to rely on. `Err` for an unreadable or malformed entry.
     pub fn no_api_since(&self, registry: &str) -> Result<Option<i64>> {
+        if !self.check_dir()? {
+            return Ok(None);
+        }
         let path = self.file(registry);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.len() > MAX_ENTRY) {
+            bail!("{} is too large to be a cache entry", path.display());
+        }
         let Some(bytes) = fsutil::read_regular(&path)? else {
             return Ok(None);
         };
@@ -77,13 +101,17 @@ impl ReferrersCache {
         if !entry.registry.eq_ignore_ascii_case(registry) || entry.referrers_api {
             bail!("{} is not a cache entry for {registry}", path.display());
         }
-        let age = self.now - entry.checked_at;
-        Ok((0..FRESH_FOR).contains(&age).then_some(entry.checked_at))
+        // A corrupt time must not overflow: it only makes the entry stale.
+        let age = self.now.checked_sub(entry.checked_at);
+        Ok(age
+            .filter(|a| (0..FRESH_FOR).contains(a))
+            .map(|_| entry.checked_at))
     }
 
     /// Remembers that a probe found no Referrers API on `registry` now.
     pub fn remember_no_api(&self, registry: &str) -> Result<()> {
         fsutil::create_private_dir(&self.dir)?;
+        self.check_dir()?;
         let entry = Entry {
             registry: registry.to_owned(),
             referrers_api: false,
@@ -95,6 +123,9 @@ impl ReferrersCache {
 
     /// Drops what is remembered about `registry` (it has the Referrers API after all).
     pub fn forget(&self, registry: &str) -> Result<()> {
+        if !self.check_dir()? {
+            return Ok(());
+        }
         let path = self.file(registry);
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -185,5 +216,37 @@ mod tests {
         )
         .unwrap();
         assert!(c.no_api_since("r:1").is_err());
+        // Times far in the past or future are stale, never an overflow.
+        for t in [i64::MIN, i64::MAX] {
+            std::fs::write(
+                &file,
+                format!(r#"{{"registry":"r:1","referrersApi":false,"checkedAt":{t}}}"#),
+            )
+            .unwrap();
+            assert_eq!(c.no_api_since("r:1").unwrap(), None, "{t}");
+        }
+        std::fs::write(&file, vec![b' '; 5000]).unwrap();
+        assert!(c.no_api_since("r:1").is_err(), "too large");
+    }
+
+    #[test]
+    fn a_directory_others_can_write_or_a_link_is_not_used() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let c = ReferrersCache::new(dir.path(), 50);
+        c.remember_no_api("r:1").unwrap();
+        std::fs::set_permissions(c.dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(c.no_api_since("r:1").is_err());
+        assert!(c.remember_no_api("r:1").is_err());
+        assert!(c.forget("r:1").is_err());
+        assert!(c.file("r:1").exists(), "left alone");
+
+        let elsewhere = tempfile::tempdir().unwrap();
+        let linked = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), linked.path().join("referrers-api")).unwrap();
+        let c = ReferrersCache::new(linked.path(), 50);
+        assert!(c.remember_no_api("r:1").is_err());
+        assert!(c.no_api_since("r:1").is_err());
+        assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
     }
 }

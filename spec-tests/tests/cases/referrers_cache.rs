@@ -111,6 +111,58 @@ fn stale_and_malformed_entries_are_probed_again() {
         assert!((now() - checked_at(&path)).abs() < 60, "{tag}: rewritten");
         assert!(reg.tag_index("app", &digest).is_some(), "{tag}");
     }
+    // A symlinked entry is not followed: probed again, and replaced by a file.
+    let (digest, _, _) = reg.push_artifact("app", "linked");
+    let path = entry_path(&sb, &reg.host);
+    let target = sb.path("planted.json");
+    let planted = entry(&reg.host, now());
+    std::fs::write(&target, &planted).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    let run = sb
+        .run(&["sign", "-d", &format!("{}/app@{digest}", reg.host)])
+        .ok();
+    assert_eq!(probes(&run.stderr), 1, "{}", run.stderr);
+    assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        planted,
+        "the link's target is untouched"
+    );
+}
+
+/// A batch over two registries, one remembered and one not, probes only the other,
+/// once, and remembers it too.
+#[test]
+fn a_batch_probes_only_registries_it_does_not_know() {
+    let known = TestRegistry::distribution();
+    let unknown = TestRegistry::distribution();
+    let sb = Sandbox::new();
+    sb.test_key("cache");
+    plant(&sb, &known.host, &entry(&known.host, now()));
+    let mut refs = Vec::new();
+    for i in 0..3 {
+        for reg in [&known, &unknown] {
+            let (digest, _, _) = reg.push_artifact("app", &format!("v{i}"));
+            refs.push(format!("{}/app@{digest}", reg.host));
+        }
+    }
+    let mut args = vec!["sign", "-d"];
+    args.extend(refs.iter().map(String::as_str));
+    let run = sb.run(&args).ok();
+    let probed: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("HTTP GET") && l.contains("/referrers/"))
+        .collect();
+    assert_eq!(probed.len(), 1, "{}", run.stderr);
+    assert!(probed[0].contains(&unknown.host), "{probed:?}");
+    assert!((now() - checked_at(&entry_path(&sb, &unknown.host))).abs() < 60);
+    for r in &refs {
+        let (host, digest) = r.split_once("/app@").unwrap();
+        let reg = if host == known.host { &known } else { &unknown };
+        assert!(reg.tag_index("app", digest).is_some(), "{r}");
+    }
 }
 
 /// A registry that answers the push with `OCI-Subject` has the Referrers API,
@@ -122,8 +174,14 @@ fn oci_subject_overrides_a_cached_absence() {
     let sb = Sandbox::new();
     sb.test_key("cache");
     let path = plant(&sb, &reg.host, &entry(&reg.host, now()));
-    sb.run(&["sign", &format!("{}/app@{digest}", reg.host)])
+    let run = sb
+        .run(&["sign", "-d", &format!("{}/app@{digest}", reg.host)])
         .ok();
+    assert!(
+        run.stderr.contains("not probing it again"),
+        "the entry was read: {}",
+        run.stderr
+    );
     assert!(!path.exists(), "the contradicted entry is removed");
     let listed = reg.referrers_api("app", &digest).expect("Referrers API");
     assert_eq!(listed["manifests"].as_array().unwrap().len(), 1);

@@ -143,6 +143,16 @@ impl Run {
     }
 }
 
+/// The digests an image index (a referrers tag index or a Referrers API answer) lists.
+pub fn index_digests(index: &serde_json::Value) -> Vec<String> {
+    index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["digest"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The signature manifest digest from a registry sign's "Pushed the signature to" line.
 pub fn pushed_digest(run: &Run) -> String {
     let line = run

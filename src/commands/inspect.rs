@@ -13,10 +13,8 @@ use serde_json::{Value, json};
 use super::reading;
 use crate::artifact::Artifact;
 use crate::cli_trust::InspectArgs;
-use crate::config_json::ConfigJson;
 use crate::dirs::Dirs;
 use crate::env::Env;
-use crate::flags::FlagGroups;
 use crate::inspect_view::InspectedSignature;
 use crate::output::Printer;
 use crate::tree::Node;
@@ -30,28 +28,30 @@ enum Format {
 
 /// Runs `notation inspect`.
 pub fn run(args: InspectArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<()> {
-    FlagGroups::default()
-        .exclusive(&["oci-layout", "allow-referrers-api"])
-        .check(|f| match f {
-            "oci-layout" => args.oci_layout,
-            "allow-referrers-api" => args.registry.allow_referrers_api.is_some(),
-            _ => false,
-        })?;
+    reading::exclusive_layout_flags(args.oci_layout, &args.registry)?;
     let format = match args.output.as_str() {
         "text" => Format::Text,
         "json" => Format::Json,
         other => bail!("unrecognized output format {other:?}: use text or json"),
     };
-    let max = reading::max_signatures(args.max_signatures)?;
-    let raw = reading::one_reference(&args.reference, "inspect")?;
-    let (flags, deprecation) = reading::registry_flags(args.registry);
-    if let Some(w) = deprecation {
-        printer.warn(w);
-    }
-    let config = ConfigJson::load(&dirs.config_json())?;
-    let artifact = Artifact::open(&raw, args.oci_layout, flags, env, &config, printer)?;
-    let (desc, reference) = reading::resolve(&artifact, "inspect", printer)?;
-    let listed = artifact.signature_manifests(&desc, max, printer)?;
+    let reading::Listing {
+        artifact,
+        desc,
+        reference,
+        listed,
+        max,
+    } = reading::open_and_list(
+        reading::ListArgs {
+            command: "inspect",
+            reference: &args.reference,
+            oci_layout: args.oci_layout,
+            registry: args.registry,
+            max_signatures: args.max_signatures,
+        },
+        env,
+        dirs,
+        printer,
+    )?;
     let mut shown = Vec::new();
     let mut skipped = 0;
     for d in &listed.descriptors {

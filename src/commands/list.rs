@@ -5,34 +5,32 @@ use anyhow::Result;
 use notation_core::manifest::ARTIFACT_TYPE_SIGNATURE;
 
 use super::reading;
-use crate::artifact::Artifact;
 use crate::cli_trust::ListArgs;
-use crate::config_json::ConfigJson;
 use crate::dirs::Dirs;
 use crate::env::Env;
-use crate::flags::FlagGroups;
 use crate::output::Printer;
 use crate::tree::Node;
 
 /// Runs `notation list`.
 pub fn run(args: ListArgs, env: &Env, dirs: &Dirs, printer: &Printer) -> Result<()> {
-    FlagGroups::default()
-        .exclusive(&["oci-layout", "allow-referrers-api"])
-        .check(|f| match f {
-            "oci-layout" => args.oci_layout,
-            "allow-referrers-api" => args.registry.allow_referrers_api.is_some(),
-            _ => false,
-        })?;
-    let max = reading::max_signatures(args.max_signatures)?;
-    let raw = reading::one_reference(&args.reference, "list")?;
-    let (flags, deprecation) = reading::registry_flags(args.registry);
-    if let Some(w) = deprecation {
-        printer.warn(w);
-    }
-    let config = ConfigJson::load(&dirs.config_json())?;
-    let artifact = Artifact::open(&raw, args.oci_layout, flags, env, &config, printer)?;
-    let (desc, reference) = reading::resolve(&artifact, "list", printer)?;
-    let listed = artifact.signature_manifests(&desc, max, printer)?;
+    reading::exclusive_layout_flags(args.oci_layout, &args.registry)?;
+    let reading::Listing {
+        reference,
+        listed,
+        max,
+        ..
+    } = reading::open_and_list(
+        reading::ListArgs {
+            command: "list",
+            reference: &args.reference,
+            oci_layout: args.oci_layout,
+            registry: args.registry,
+            max_signatures: args.max_signatures,
+        },
+        env,
+        dirs,
+        printer,
+    )?;
     if listed.descriptors.is_empty() {
         printer.result(format_args!("{reference} has no associated signatures"));
         return Ok(());

@@ -9,8 +9,12 @@ use notation_core::Descriptor;
 use notation_core::signature_manifest::{self, MAX_ENVELOPE_BYTES, SignatureManifest};
 use notation_registry::secret::Secret;
 
-use crate::artifact::Artifact;
+use crate::artifact::{Artifact, Listed};
 use crate::cli_trust::RegistryArgs;
+use crate::config_json::ConfigJson;
+use crate::dirs::Dirs;
+use crate::env::Env;
+use crate::flags::FlagGroups;
 use crate::output::Printer;
 use crate::registry_setup::RegistryFlags;
 
@@ -70,6 +74,66 @@ pub fn resolve(artifact: &Artifact, verb: &str, printer: &Printer) -> Result<(De
         desc.media_type, desc.size
     ));
     Ok((desc, reference))
+}
+
+/// Where `list` and `inspect` start from: the artifact opened and resolved, and its
+/// signature manifests.
+pub struct Listing {
+    pub artifact: Artifact,
+    pub desc: Descriptor,
+    /// `<name>@<digest>`.
+    pub reference: String,
+    pub listed: Listed,
+    /// `--max-signatures`.
+    pub max: usize,
+}
+
+/// The arguments `list` and `inspect` share.
+pub struct ListArgs<'a> {
+    pub command: &'static str,
+    pub reference: &'a [String],
+    pub oci_layout: bool,
+    pub registry: RegistryArgs,
+    pub max_signatures: i64,
+}
+
+/// `--oci-layout` and `--allow-referrers-api` cannot go together (cobra's group
+/// message).
+pub fn exclusive_layout_flags(oci_layout: bool, registry: &RegistryArgs) -> Result<()> {
+    FlagGroups::default()
+        .exclusive(&["oci-layout", "allow-referrers-api"])
+        .check(|f| match f {
+            "oci-layout" => oci_layout,
+            "allow-referrers-api" => registry.allow_referrers_api.is_some(),
+            _ => false,
+        })
+}
+
+/// Validates the shared arguments, opens and resolves the artifact and lists its
+/// signature manifests, for `list` and `inspect`.
+pub fn open_and_list(
+    args: ListArgs<'_>,
+    env: &Env,
+    dirs: &Dirs,
+    printer: &Printer,
+) -> Result<Listing> {
+    let max = max_signatures(args.max_signatures)?;
+    let raw = one_reference(args.reference, args.command)?;
+    let (flags, deprecation) = registry_flags(args.registry);
+    if let Some(w) = deprecation {
+        printer.warn(w);
+    }
+    let config = ConfigJson::load(&dirs.config_json())?;
+    let artifact = Artifact::open(&raw, args.oci_layout, flags, env, &config, printer)?;
+    let (desc, reference) = resolve(&artifact, args.command, printer)?;
+    let listed = artifact.signature_manifests(&desc, max, printer)?;
+    Ok(Listing {
+        artifact,
+        desc,
+        reference,
+        listed,
+        max,
+    })
 }
 
 /// One signature as read from storage.

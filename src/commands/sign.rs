@@ -735,20 +735,7 @@ impl<'a> Job<'a> {
             target.digest, target.media_type, target.size
         ));
         let signed = self.sign_target(&target, &signed_ref)?;
-        let info = &signed.content.signer_info;
-        let signing_time = info
-            .signing_time
-            .or(info.authentic_signing_time)
-            .context("the envelope has no signing time")?;
-        let m = manifest::build(
-            ManifestForm::ConfigMediaType,
-            signed.format.media_type(),
-            &signed.envelope,
-            &target,
-            &info.certificate_chain,
-            signing_time,
-            &signed.annotations,
-        );
+        let m = signature_manifest(&signed, &target)?;
         let push_failed = || format!("failed to push the signature of {signed_ref}");
         repo.push_blob(&signed.envelope).with_context(push_failed)?;
         let digest = m.descriptor.digest.as_str();
@@ -804,6 +791,29 @@ impl<'a> Job<'a> {
     }
 }
 
+/// The signature manifest (form A, notation 1.x's) of `signed` for `subject`, the
+/// same for registries and layouts. Its created annotation is the envelope's signing
+/// time (spec §3.2), which an envelope signer sets itself.
+fn signature_manifest(
+    signed: &notation_core::signer::SignedEnvelope,
+    subject: &Descriptor,
+) -> Result<manifest::SignatureManifest> {
+    let info = &signed.content.signer_info;
+    let signing_time = info
+        .signing_time
+        .or(info.authentic_signing_time)
+        .context("the envelope has no signing time")?;
+    Ok(manifest::build(
+        ManifestForm::ConfigMediaType,
+        signed.format.media_type(),
+        &signed.envelope,
+        subject,
+        &info.certificate_chain,
+        signing_time,
+        &signed.annotations,
+    ))
+}
+
 /// Pushes the manifest by digest. The `{}` config blob is uploaded only when the
 /// registry reports a blob missing; because distribution 2.8 can briefly report a
 /// blob that concurrent signers are uploading as missing, that is retried a few
@@ -846,22 +856,7 @@ fn store_in_layout(
     signed: &notation_core::signer::SignedEnvelope,
     printer: &Printer,
 ) -> Result<()> {
-    // The created annotation is the envelope's signing time (spec §3.2), which an
-    // envelope signer sets itself.
-    let info = &signed.content.signer_info;
-    let signing_time = info
-        .signing_time
-        .or(info.authentic_signing_time)
-        .context("the envelope has no signing time")?;
-    let m = manifest::build(
-        ManifestForm::ConfigMediaType,
-        signed.format.media_type(),
-        &signed.envelope,
-        subject,
-        &signed.content.signer_info.certificate_chain,
-        signing_time,
-        &signed.annotations,
-    );
+    let m = signature_manifest(signed, subject)?;
     // The envelope and manifest are unique to this signature; if listing fails they are
     // removed again. The `{}` config blob is shared with other signatures and stays.
     let mut own = Vec::new();

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{ARTIFACT, Run, Sandbox, signatures, snapshot};
+use crate::harness::{ARTIFACT, Run, Sandbox, index_digests, signatures, snapshot};
 use crate::registry::{FaultProxy, TestRegistry};
 
 fn signer() -> Sandbox {
@@ -49,15 +49,6 @@ fn errors(stderr: &str) -> Vec<&str> {
     stderr
         .lines()
         .filter_map(|l| l.strip_prefix("Error: "))
-        .collect()
-}
-
-fn index_digests(index: &Value) -> Vec<String> {
-    index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["digest"].as_str().unwrap().to_owned())
         .collect()
 }
 

@@ -7,7 +7,7 @@ use notation_core::envelope;
 use notation_core::payload::Payload;
 use serde_json::Value;
 
-use crate::harness::{Run, Sandbox, pushed_digest};
+use crate::harness::{Run, Sandbox, index_digests, pushed_digest};
 use crate::registry::{Fault, FaultProxy, TestRegistry};
 
 /// A sandbox with a default test key.
@@ -50,15 +50,6 @@ fn check_signature(reg: &TestRegistry, repo: &str, subject: &str, sig: &str) -> 
         "config blob present"
     );
     payload
-}
-
-fn index_digests(index: &Value) -> Vec<String> {
-    index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["digest"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// distribution 2.8, tag reference, JWS: resolves the tag (warning on stderr),
